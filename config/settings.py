@@ -1,0 +1,153 @@
+"""Settings: ``PMSYNC_*`` environment variables, a ``.env`` file and a secrets directory.
+
+Built once at start-up (:func:`load_settings`) and passed down; nothing reads the
+environment at import time. Precedence, highest first: constructor arguments, environment,
+``.env``, secrets directory (one file per setting, e.g. ``/run/secrets/pmsync_jira_token``),
+defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlparse
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRETS_DIR = Path("/run/secrets")
+
+
+class SettingsError(Exception):
+    """The settings are missing or inconsistent; the message says what to set."""
+
+
+class Settings(BaseSettings):
+    """Everything the worker needs to know about its environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PMSYNC_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    postmortems_dir: Path = Field(default=Path("postmortems"), description="Folder of post-mortem definitions.")
+    teams_file: Path = Field(default=Path("teams.yaml"), description="YAML file mapping teams to trackers.")
+    database_url: str = Field(default="sqlite:///postmortem-sync.db", description="SQLAlchemy URL of the state store.")
+    reports_dir: Path = Field(default=Path("reports"), description="Where follow-through reports are written.")
+    poll_interval: int = Field(default=300, ge=5, le=86_400, description="Seconds between sync cycles in `run`.")
+
+    jira_url: str | None = None
+    jira_email: str | None = None
+    jira_token: SecretStr | None = None
+
+    github_url: str = "https://api.github.com"
+    github_token: SecretStr | None = None
+    #: Pause between GitHub write requests; GitHub asks integrators to pace content creation.
+    github_seconds_between_writes: float = Field(default=1.0, ge=0, le=60)
+
+    #: Timeout of every HTTP request to a tracker, in seconds.
+    http_timeout: float = Field(default=20.0, gt=0, le=300)
+    #: After a create whose outcome is unknown, how long to keep looking for the issue (the
+    #: tracker's search may lag) before filing it again.
+    create_grace_seconds: int = Field(default=120, ge=0)
+    log_format: Literal["console", "json"] = "console"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("jira_url", "github_url", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().rstrip("/")
+            return value or None
+        return value
+
+    @field_validator("jira_email", mode="before")
+    @classmethod
+    def _blank_email(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("jira_token", "github_token", mode="before")
+    @classmethod
+    def _blank_token(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            return value or None
+        return value
+
+    @field_validator("jira_url", "github_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parsed = urlparse(value)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ValueError(f"must be an http(s) URL, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent_credentials(self) -> Settings:
+        if self.jira_url and self.jira_token is None:
+            raise ValueError(
+                "PMSYNC_JIRA_URL is set but PMSYNC_JIRA_TOKEN is not: set PMSYNC_JIRA_TOKEN "
+                "(Jira Cloud: an API token with PMSYNC_JIRA_EMAIL; Server/Data Center: a personal access token)"
+            )
+        if self.jira_token is not None and not self.jira_url:
+            raise ValueError("PMSYNC_JIRA_TOKEN is set but PMSYNC_JIRA_URL is not: set PMSYNC_JIRA_URL")
+        if self.jira_email and not self.jira_url:
+            raise ValueError("PMSYNC_JIRA_EMAIL is set but PMSYNC_JIRA_URL is not: set PMSYNC_JIRA_URL")
+        if self.jira_url and self.jira_is_cloud and not self.jira_email:
+            raise ValueError(
+                f"PMSYNC_JIRA_URL ({self.jira_url}) is a Jira Cloud site, which needs an email with "
+                "its API token: set PMSYNC_JIRA_EMAIL to the account the token belongs to"
+            )
+        return self
+
+    @property
+    def jira_is_cloud(self) -> bool:
+        """Cloud sites live on atlassian.net; anything else is treated as Server/DC unless an email is set."""
+        if not self.jira_url:
+            return False
+        host = urlparse(self.jira_url).hostname or ""
+        return host.endswith(".atlassian.net") or host.endswith(".jira.com")
+
+    @property
+    def jira_configured(self) -> bool:
+        return bool(self.jira_url and self.jira_token is not None)
+
+    @property
+    def github_configured(self) -> bool:
+        return self.github_token is not None
+
+    def secrets(self) -> list[str]:
+        """The secret values in force, so logs and reports can be scrubbed of them."""
+        return [s.get_secret_value() for s in (self.jira_token, self.github_token) if s is not None]
+
+
+def load_settings(secrets_dir: Path | None = None, **overrides: object) -> Settings:
+    """Build the settings, turning validation errors into one readable :class:`SettingsError`."""
+    if secrets_dir is None:
+        env_dir = os.environ.get("PMSYNC_SECRETS_DIR")
+        secrets_dir = Path(env_dir) if env_dir else DEFAULT_SECRETS_DIR
+    kwargs: dict[str, object] = dict(overrides)
+    if secrets_dir.is_dir():
+        kwargs["_secrets_dir"] = secrets_dir
+    try:
+        return Settings(**kwargs)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors(include_input=False, include_url=False):
+        loc = ".".join(str(part) for part in error["loc"])
+        name = f"PMSYNC_{loc.upper()}" if loc else "settings"
+        message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"{name}: {message}" if loc else message)
+    return "invalid settings:\n  " + "\n  ".join(lines)

@@ -1,0 +1,176 @@
+"""The tracker interface: what the engine may ask of Jira or GitHub, and what it gets back.
+
+The engine (``sync/``) talks to trackers only through :class:`Tracker` and the frozen
+dataclasses below; it never imports ``jira`` or ``github``. Each connector translates its
+vendor library's answers and exceptions into these types at the edge.
+
+Exception tree::
+
+    TrackerError                 any failure talking to a tracker
+    ├── PermanentError           the request was understood and refused (400, 401, 403, 422):
+    │   │                        retrying the same request will not help
+    │   └── IssueGone            the issue was deleted or can no longer be read (404, 410)
+    └── TransientError           the tracker may or may not have acted (timeout, reset
+                                 connection, 5xx, 429): the outcome of a write is unknown
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal, Protocol
+
+TrackerKind = Literal["jira", "github"]
+
+
+class ItemStatus(enum.StrEnum):
+    """The status of an action item as mirrored from its tracker issue."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in-progress"
+    COMPLETED = "completed"
+    WONT_FIX = "wont-fix"
+    #: The tracker reported a status the mapping does not know. Never counts as finished.
+    UNKNOWN = "unknown"
+
+    @property
+    def finished(self) -> bool:
+        """True for the two statuses that let a post-mortem close."""
+        return self in (ItemStatus.COMPLETED, ItemStatus.WONT_FIX)
+
+
+@dataclass(frozen=True)
+class ItemKey:
+    """Identifies one action item across the whole organisation: post-mortem id + item id.
+
+    Its text form is the marker every created issue carries, so the worker can find the
+    issue again after a crash or a lost answer.
+    """
+
+    postmortem_id: str
+    item_id: str
+
+    def __str__(self) -> str:
+        return f"{self.postmortem_id}/{self.item_id}"
+
+
+@dataclass(frozen=True)
+class IssueRef:
+    """Where an issue lives.
+
+    ``target`` is the Jira project key or the GitHub ``owner/repo``. ``key`` is what people
+    read (``PLAT-12``, ``acme/payments#7``); ``id`` is the tracker's stable identifier (Jira's
+    numeric issue id, GitHub's issue number as text).
+    """
+
+    tracker: TrackerKind
+    target: str
+    key: str
+    id: str
+    url: str
+
+
+@dataclass(frozen=True)
+class NewIssue:
+    """Everything a connector needs to file one action item."""
+
+    item: ItemKey
+    target: str
+    title: str
+    body_markdown: str
+    priority: str  # critical | high | medium | low
+    deadline: date
+    labels: tuple[str, ...] = ()
+    issue_type: str = "Task"
+
+
+@dataclass(frozen=True)
+class IssueState:
+    """What the tracker says about an issue right now."""
+
+    ref: IssueRef
+    status: ItemStatus
+    #: The tracker's own words for the status, e.g. ``Done / Won't Do`` or ``closed (not_planned)``.
+    detail: str
+    updated_at: datetime | None = None
+    #: When the issue reached its current finished state (Jira resolution date, GitHub closed_at).
+    finished_at: datetime | None = None
+    item: ItemKey | None = None
+
+
+@dataclass(frozen=True)
+class CommentRef:
+    """A comment the worker posted (or found already posted)."""
+
+    issue_key: str
+    url: str
+    already_there: bool = False
+
+
+@dataclass(frozen=True)
+class TrackerInfo:
+    """What a start-up probe learned about a tracker."""
+
+    kind: TrackerKind
+    url: str
+    detail: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class TrackerError(Exception):
+    """A failure talking to a tracker. Messages never contain credentials."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class PermanentError(TrackerError):
+    """The tracker refused the request; repeating it unchanged will not help."""
+
+
+class IssueGone(PermanentError):
+    """The issue was deleted, moved out of reach, or cannot be read with these credentials."""
+
+
+class TransientError(TrackerError):
+    """The tracker may or may not have acted; retry later, and look before writing again."""
+
+
+class Tracker(Protocol):
+    """One tracker (a Jira site or a GitHub API endpoint) as the engine sees it."""
+
+    kind: TrackerKind
+
+    def probe(self) -> TrackerInfo:
+        """Check the URL and credentials; raise :class:`TrackerError` with a hint if wrong."""
+        ...
+
+    def create_issue(self, new: NewIssue) -> IssueState:
+        """File one issue carrying ``new.item`` as its marker. Not retried here."""
+        ...
+
+    def get_issue(self, ref: IssueRef) -> IssueState:
+        """Read one issue's current status. Raises :class:`IssueGone` when it no longer exists."""
+        ...
+
+    def find_by_marker(
+        self, target: str, items: Iterable[ItemKey], since: datetime | None
+    ) -> dict[ItemKey, IssueState]:
+        """Find the issues in ``target`` that carry any of ``items`` as their marker.
+
+        ``since`` narrows the search to issues updated after that time (``None``: all of
+        them). Raises :class:`TrackerError` when the search could not be completed: an
+        empty answer must mean "not there", never "could not look".
+        """
+        ...
+
+    def post_comment(self, issue_key: str, body_markdown: str, marker: str) -> CommentRef:
+        """Post ``body_markdown`` on ``issue_key`` unless a comment carrying ``marker`` is there."""
+        ...
+
+    def close(self) -> None:
+        """Release network resources."""
+        ...
