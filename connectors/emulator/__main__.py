@@ -1,0 +1,79 @@
+"""Run the emulator in the foreground: ``python -m connectors.emulator [options]``.
+
+Prints ``GITHUB_URL=...`` and ``JIRA_URL=...`` lines (and writes them as JSON to
+``--urls-file`` if given) once both servers listen, then serves until SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from .server import Emulator
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m connectors.emulator", description=__doc__)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--github-port", type=int, default=0, help="0 picks a free port")
+    p.add_argument("--jira-port", type=int, default=0, help="0 picks a free port")
+    p.add_argument("--seed", type=Path, help="JSON seed document (repos, projects, issues)")
+    p.add_argument("--github-token", default="gh-demo-token")
+    p.add_argument("--jira-email", default="bot@example.com")
+    p.add_argument("--jira-token", default="jira-demo-token")
+    p.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
+    p.add_argument("--fault-rate", type=float, default=0.0, help="share of requests to fail")
+    p.add_argument("--fault-seed", type=int, default=None, help="seed for random faults")
+    p.add_argument("--jira-rate-limit", type=int, default=None, help="requests per minute")
+    p.add_argument("--urls-file", type=Path, help="write {github_url, jira_url} JSON here")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    args = _parser().parse_args(argv)
+    emulator = Emulator(
+        github_token=args.github_token,
+        jira_email=args.jira_email,
+        jira_token=args.jira_token,
+        latency=args.latency,
+        fault_rate=args.fault_rate,
+        seed=args.fault_seed,
+        jira_rate_limit=args.jira_rate_limit,
+        host=args.host,
+        github_port=args.github_port,
+        jira_port=args.jira_port,
+    )
+    if args.seed is not None:
+        emulator.load_seed(json.loads(args.seed.read_text()))
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    emulator.start()
+    urls = {"github_url": emulator.github_url, "jira_url": emulator.jira_url}
+    if args.urls_file is not None:
+        tmp = args.urls_file.with_suffix(args.urls_file.suffix + ".tmp")
+        tmp.write_text(json.dumps(urls))
+        # Readers poll for the file; the rename makes it appear complete or not at all.
+        tmp.replace(args.urls_file)
+    print(f"GITHUB_URL={emulator.github_url}", flush=True)
+    print(f"JIRA_URL={emulator.jira_url}", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,401 @@
+"""The GitHub side of the emulator's store: repositories, issues, comments, labels, users.
+
+Pure data and rules, no HTTP. Every method takes the store's lock; callers that need a
+consistent view across several calls (e.g. to render an issue) hold :attr:`GitHubState.lock`
+themselves, which is re-entrant.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from .clock import Clock
+
+STATE_REASONS = ("completed", "not_planned", "duplicate", "reopened")
+DEFAULT_LABEL_COLOR = "ededed"
+
+
+class GitHubNotFound(Exception):
+    """The repository, issue, comment or label does not exist (HTTP 404)."""
+
+
+class GitHubGone(Exception):
+    """Issues are disabled for the repository (HTTP 410)."""
+
+
+class GitHubInvalid(Exception):
+    """A 422 ``Validation Failed``; ``errors`` are GitHub's error objects."""
+
+    def __init__(self, errors: list[dict[str, Any]], message: str = "Validation Failed") -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+
+
+@dataclass
+class GhUser:
+    """A GitHub account, known only by login."""
+
+    login: str
+    id: int
+    type: str = "User"
+
+
+@dataclass
+class GhLabel:
+    """A repository label."""
+
+    id: int
+    name: str
+    color: str
+    description: str | None = None
+    default: bool = False
+
+
+@dataclass
+class GhComment:
+    """An issue comment."""
+
+    id: int
+    body: str
+    user: str
+    created_at: float
+    updated_at: float
+
+
+@dataclass
+class GhIssue:
+    """An issue; ``labels`` holds label names as stored on the repository."""
+
+    id: int
+    number: int
+    title: str
+    body: str | None
+    user: str
+    created_at: float
+    updated_at: float
+    state: str = "open"
+    state_reason: str | None = None
+    labels: list[str] = field(default_factory=list)
+    assignees: list[str] = field(default_factory=list)
+    closed_at: float | None = None
+    closed_by: str | None = None
+    comments: list[GhComment] = field(default_factory=list)
+    locked: bool = False
+
+
+@dataclass
+class GhRepo:
+    """A repository and everything in it."""
+
+    id: int
+    owner: str
+    name: str
+    created_at: float
+    private: bool = True
+    has_issues: bool = True
+    labels: dict[str, GhLabel] = field(default_factory=dict)
+    issues: dict[int, GhIssue] = field(default_factory=dict)
+    updated_at: float = 0.0
+
+    @property
+    def full_name(self) -> str:
+        """``owner/name``."""
+        return f"{self.owner}/{self.name}"
+
+    def label(self, name: str) -> GhLabel | None:
+        """Look a label up by name, ignoring case as GitHub does."""
+        return self.labels.get(name.lower())
+
+
+class GitHubState:
+    """All GitHub data the emulator holds."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.lock = threading.RLock()
+        self.clock = clock
+        self._repos: dict[str, GhRepo] = {}
+        self._users: dict[str, GhUser] = {}
+        self._next_repo_id = 700_000_001
+        self._next_issue_id = 2_100_000_001
+        self._next_comment_id = 1_900_000_001
+        self._next_label_id = 6_000_000_001
+        self._next_user_id = 90_000_001
+
+    # --- users ---------------------------------------------------------------------------
+
+    def user(self, login: str, type_: str = "User") -> GhUser:
+        """The account with this login, registering it on first use."""
+        with self.lock:
+            found = self._users.get(login.lower())
+            if found is None:
+                found = GhUser(login, self._next_user_id, type_)
+                self._next_user_id += 1
+                self._users[login.lower()] = found
+            return found
+
+    # --- repositories --------------------------------------------------------------------
+
+    def add_repo(self, full_name: str, *, private: bool = True, has_issues: bool = True) -> GhRepo:
+        """Create ``owner/name`` (or return it if it exists)."""
+        owner, sep, name = full_name.partition("/")
+        if not sep or not owner or not name or "/" in name:
+            raise ValueError(f"repository must be 'owner/name', got {full_name!r}")
+        with self.lock:
+            existing = self._repos.get(full_name.lower())
+            if existing is not None:
+                return existing
+            self.user(owner, "Organization")
+            now = self.clock.now()
+            repo = GhRepo(self._next_repo_id, owner, name, now, private, has_issues, updated_at=now)
+            self._next_repo_id += 1
+            self._repos[full_name.lower()] = repo
+            return repo
+
+    def repo(self, full_name: str) -> GhRepo:
+        """The repository ``owner/name``, matched without regard to case."""
+        with self.lock:
+            found = self._repos.get(full_name.lower())
+            if found is None:
+                raise GitHubNotFound(full_name)
+            return found
+
+    def repo_by_id(self, repo_id: int) -> GhRepo:
+        """The repository with this numeric id (GitHub's ``/repositories/{id}`` links)."""
+        with self.lock:
+            for repo in self._repos.values():
+                if repo.id == repo_id:
+                    return repo
+            raise GitHubNotFound(str(repo_id))
+
+    def repos(self) -> list[GhRepo]:
+        """Every repository."""
+        with self.lock:
+            return list(self._repos.values())
+
+    # --- labels --------------------------------------------------------------------------
+
+    def create_label(
+        self, repo: GhRepo, name: str, color: str | None = None, description: str | None = None
+    ) -> GhLabel:
+        """Create a label; 422 ``already_exists`` if the name is taken."""
+        color = (color or DEFAULT_LABEL_COLOR).lstrip("#")
+        errors: list[dict[str, Any]] = []
+        if not isinstance(name, str) or not name.strip():
+            errors.append({"resource": "Label", "code": "missing_field", "field": "name"})
+        if len(color) != 6 or any(c not in "0123456789abcdefABCDEF" for c in color):
+            errors.append({"resource": "Label", "code": "invalid", "field": "color"})
+        if errors:
+            raise GitHubInvalid(errors)
+        with self.lock:
+            if repo.label(name) is not None:
+                raise GitHubInvalid(
+                    [{"resource": "Label", "code": "already_exists", "field": "name"}]
+                )
+            label = GhLabel(self._next_label_id, name, color.lower(), description)
+            self._next_label_id += 1
+            repo.labels[name.lower()] = label
+            return label
+
+    def _ensure_labels(self, repo: GhRepo, names: list[Any]) -> list[str]:
+        """Resolve label names, creating missing ones as GitHub does for pushers."""
+        result: list[str] = []
+        for raw in names:
+            name = raw.get("name") if isinstance(raw, dict) else raw
+            if not isinstance(name, str) or not name.strip():
+                raise GitHubInvalid([{"resource": "Label", "code": "invalid", "field": "name"}])
+            label = repo.label(name) or self.create_label(repo, name)
+            if label.name not in result:
+                result.append(label.name)
+        return result
+
+    # --- issues --------------------------------------------------------------------------
+
+    def issue(self, repo: GhRepo, number: int) -> GhIssue:
+        """Issue ``number`` of ``repo``."""
+        with self.lock:
+            found = repo.issues.get(number)
+            if found is None:
+                raise GitHubNotFound(f"{repo.full_name}#{number}")
+            return found
+
+    def create_issue(self, repo: GhRepo, data: dict[str, Any], actor: str) -> GhIssue:
+        """File an issue from an ``issues/create`` body."""
+        title = data.get("title")
+        if isinstance(title, int) and not isinstance(title, bool):
+            title = str(title)
+        if not isinstance(title, str) or not title.strip():
+            code = "missing_field" if title in (None, "") else "invalid"
+            raise GitHubInvalid([{"resource": "Issue", "code": code, "field": "title"}])
+        body = data.get("body")
+        if body is not None and not isinstance(body, str):
+            raise GitHubInvalid([{"resource": "Issue", "code": "invalid", "field": "body"}])
+        with self.lock:
+            if not repo.has_issues:
+                raise GitHubGone(repo.full_name)
+            self._check_milestone(data.get("milestone"))
+            labels = self._ensure_labels(repo, _list_field(data, "labels"))
+            assignees = self._assignees(data)
+            now = self.clock.now()
+            number = len(repo.issues) + 1
+            issue = GhIssue(
+                self._next_issue_id,
+                number,
+                title,
+                body,
+                self.user(actor).login,
+                now,
+                now,
+                labels=labels,
+                assignees=assignees,
+            )
+            self._next_issue_id += 1
+            repo.issues[number] = issue
+            repo.updated_at = now
+            return issue
+
+    def update_issue(self, repo: GhRepo, number: int, data: dict[str, Any], actor: str) -> GhIssue:
+        """Apply an ``issues/update`` body."""
+        with self.lock:
+            issue = self.issue(repo, number)
+            if "title" in data:
+                title = data["title"]
+                if not isinstance(title, str | int) or isinstance(title, bool) or not str(title):
+                    raise GitHubInvalid(
+                        [{"resource": "Issue", "code": "invalid", "field": "title"}]
+                    )
+                issue.title = str(title)
+            if "body" in data:
+                if data["body"] is not None and not isinstance(data["body"], str):
+                    raise GitHubInvalid([{"resource": "Issue", "code": "invalid", "field": "body"}])
+                issue.body = data["body"]
+            if "milestone" in data:
+                self._check_milestone(data["milestone"])
+            if "labels" in data:
+                issue.labels = self._ensure_labels(repo, _list_field(data, "labels"))
+            if "assignees" in data or "assignee" in data:
+                issue.assignees = self._assignees(data)
+            if "state" in data and data["state"] is not None:
+                reason = data.get("state_reason")
+                self._set_state(issue, data["state"], reason, actor)
+            issue.updated_at = self.clock.now()
+            return issue
+
+    def set_state(
+        self, repo: GhRepo, number: int, state: str, state_reason: str | None, actor: str
+    ) -> GhIssue:
+        """Open or close an issue as a person would in the web UI."""
+        with self.lock:
+            issue = self.issue(repo, number)
+            self._set_state(issue, state, state_reason, actor)
+            issue.updated_at = self.clock.now()
+            return issue
+
+    def _set_state(self, issue: GhIssue, state: Any, reason: Any, actor: str) -> None:
+        if state not in ("open", "closed"):
+            raise GitHubInvalid(
+                [{"resource": "Issue", "code": "invalid", "field": "state", "value": state}]
+            )
+        if reason is not None and reason not in STATE_REASONS:
+            raise GitHubInvalid(
+                [{"resource": "Issue", "code": "invalid", "field": "state_reason", "value": reason}]
+            )
+        if state == issue.state:
+            # GitHub ignores state_reason unless the state itself changes.
+            return
+        now = self.clock.now()
+        issue.state = state
+        if state == "closed":
+            issue.state_reason = reason if reason not in (None, "reopened") else "completed"
+            issue.closed_at = now
+            issue.closed_by = self.user(actor).login
+        else:
+            issue.state_reason = "reopened"
+            issue.closed_at = None
+            issue.closed_by = None
+
+    def set_assignees(self, repo: GhRepo, number: int, logins: list[str]) -> GhIssue:
+        """Replace the assignees of an issue."""
+        with self.lock:
+            issue = self.issue(repo, number)
+            issue.assignees = self._assignees({"assignees": logins})
+            issue.updated_at = self.clock.now()
+            return issue
+
+    def add_labels(self, repo: GhRepo, number: int, names: list[Any]) -> GhIssue:
+        """Add labels to an issue (creating unknown ones)."""
+        with self.lock:
+            issue = self.issue(repo, number)
+            for name in self._ensure_labels(repo, names):
+                if name not in issue.labels:
+                    issue.labels.append(name)
+            issue.updated_at = self.clock.now()
+            return issue
+
+    def set_labels(self, repo: GhRepo, number: int, names: list[Any]) -> GhIssue:
+        """Replace the labels of an issue."""
+        with self.lock:
+            issue = self.issue(repo, number)
+            issue.labels = self._ensure_labels(repo, names)
+            issue.updated_at = self.clock.now()
+            return issue
+
+    def remove_label(self, repo: GhRepo, number: int, name: str) -> GhIssue:
+        """Take one label off an issue; 404 if it is not on it."""
+        with self.lock:
+            issue = self.issue(repo, number)
+            for present in issue.labels:
+                if present.lower() == name.lower():
+                    issue.labels.remove(present)
+                    issue.updated_at = self.clock.now()
+                    return issue
+            raise GitHubNotFound(name)
+
+    def add_comment(self, repo: GhRepo, number: int, body: Any, actor: str) -> GhComment:
+        """Comment on an issue; bumps the issue's ``updated_at``."""
+        if not isinstance(body, str) or not body:
+            code = "missing_field" if body is None else "invalid"
+            raise GitHubInvalid([{"resource": "IssueComment", "code": code, "field": "body"}])
+        with self.lock:
+            issue = self.issue(repo, number)
+            now = self.clock.now()
+            comment = GhComment(self._next_comment_id, body, self.user(actor).login, now, now)
+            self._next_comment_id += 1
+            issue.comments.append(comment)
+            issue.updated_at = now
+            return comment
+
+    def _assignees(self, data: dict[str, Any]) -> list[str]:
+        raw: list[Any] = []
+        if data.get("assignee"):
+            raw.append(data["assignee"])
+        raw.extend(_list_field(data, "assignees"))
+        logins: list[str] = []
+        for item in raw:
+            if not isinstance(item, str) or not item:
+                raise GitHubInvalid(
+                    [{"resource": "Issue", "code": "invalid", "field": "assignees", "value": item}]
+                )
+            login = self.user(item).login
+            if login not in logins:
+                logins.append(login)
+        return logins[:10]
+
+    @staticmethod
+    def _check_milestone(value: Any) -> None:
+        # The emulator keeps no milestones, so any milestone a caller names is unknown.
+        if value is not None:
+            raise GitHubInvalid(
+                [{"resource": "Issue", "code": "invalid", "field": "milestone", "value": value}]
+            )
+
+
+def _list_field(data: dict[str, Any], name: str) -> list[Any]:
+    value = data.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise GitHubInvalid([{"resource": "Issue", "code": "invalid", "field": name}])
+    return value

@@ -1,0 +1,438 @@
+"""The :class:`Emulator`: both fake trackers on loopback, their data, and the knobs tests turn."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from types import TracebackType
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from .clock import Clock
+from .control import ControlApi
+from .faults import Faults
+from .github_api import GitHubApp
+from .github_json import GitHubRenderer
+from .github_state import GitHubState
+from .jira_api import JiraApp
+from .jira_catalog import find_resolution
+from .jira_json import JiraRenderer
+from .jira_state import JiraState, account_id, adf_paragraph
+from .ratelimit import RateLimiter
+from .request_log import RequestLog, RequestRecord
+from .wsgi import ServiceApp
+
+JsonDict = dict[str, Any]
+
+
+class _Connections:
+    """Open client sockets, so :meth:`Emulator.stop` can cut keep-alive connections too."""
+
+    def __init__(self) -> None:
+        self._socks: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    def add(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._socks.add(sock)
+
+    def discard(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._socks.discard(sock)
+
+    def close_all(self) -> None:
+        with self._lock:
+            socks = list(self._socks)
+        for sock in socks:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+def _handler_class(connections: _Connections) -> type[WSGIRequestHandler]:
+    class Handler(WSGIRequestHandler):
+        def setup(self) -> None:
+            super().setup()
+            connections.add(self.connection)
+
+        def finish(self) -> None:
+            connections.discard(self.connection)
+            super().finish()
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            # One line per request on stderr would drown test output.
+            pass
+
+    return Handler
+
+
+class Emulator:
+    """Fake GitHub and Jira Cloud REST APIs served on 127.0.0.1 for the real client libraries.
+
+    Create, :meth:`start`, point PyGithub at :attr:`github_url` and jira at :attr:`jira_url`,
+    then :meth:`stop`. Also a context manager. The ``github_*``/``jira_*`` methods act as a
+    person in the tracker would; :attr:`faults` injects failures; :attr:`request_log` lists
+    answered requests.
+    """
+
+    def __init__(
+        self,
+        *,
+        github_token: str = "gh-demo-token",  # noqa: S107 - the fake server's demo login
+        jira_email: str = "bot@example.com",
+        jira_token: str = "jira-demo-token",  # noqa: S107 - the fake server's demo login
+        latency: float = 0.0,
+        fault_rate: float = 0.0,
+        seed: int | None = None,
+        github_login: str = "pmsync-bot",
+        github_rate_limit: int = 5000,
+        github_rate_window: float = 3600.0,
+        github_search_rate_limit: int = 30,
+        jira_rate_limit: int | None = None,
+        jira_rate_window: float = 60.0,
+        clock: Callable[[], float] | None = None,
+        host: str = "127.0.0.1",
+        github_port: int = 0,
+        jira_port: int = 0,
+    ) -> None:
+        self.clock = Clock(clock) if clock is not None else Clock()
+        self.faults = Faults(rate=fault_rate, seed=seed)
+        self._log = RequestLog()
+        self.github_state = GitHubState(self.clock)
+        self.jira_state = JiraState(self.clock)
+        self.github_login = github_login
+        self.jira_email = jira_email
+        self.jira_account_id = account_id(jira_email)
+        self._host = host
+        self._ports = {"github": github_port, "jira": jira_port}
+        control = ControlApi(self)
+        self.github_app = GitHubApp(
+            state=self.github_state,
+            token=github_token,
+            login=github_login,
+            core_limit=RateLimiter(self.clock, github_rate_limit, github_rate_window),
+            search_limit=RateLimiter(self.clock, github_search_rate_limit, 60.0),
+            faults=self.faults,
+            log=self._log,
+            control=control,
+            latency=latency,
+        )
+        self.jira_app = JiraApp(
+            state=self.jira_state,
+            clock=self.clock,
+            email=jira_email,
+            token=jira_token,
+            rate_limit=(
+                RateLimiter(self.clock, jira_rate_limit, jira_rate_window)
+                if jira_rate_limit is not None
+                else None
+            ),
+            faults=self.faults,
+            log=self._log,
+            control=control,
+            latency=latency,
+        )
+        self._servers: dict[str, BaseWSGIServer] = {}
+        self._threads: list[threading.Thread] = []
+        self._connections = _Connections()
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> Emulator:
+        """Bind both servers and serve them from daemon threads; returns ``self``."""
+        if self._servers:
+            raise RuntimeError("emulator already started")
+        apps: dict[str, ServiceApp] = {"github": self.github_app, "jira": self.jira_app}
+        handler = _handler_class(self._connections)
+        try:
+            for name, app in apps.items():
+                server = make_server(
+                    self._host, self._ports[name], app, threaded=True, request_handler=handler
+                )
+                self._servers[name] = server
+                app.base_url = f"http://{self._host}:{server.server_port}"
+        except BaseException:
+            for server in self._servers.values():
+                server.server_close()
+            self._servers.clear()
+            raise
+        for name, server in self._servers.items():
+            thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"emulator-{name}",
+                daemon=True,
+            )
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self) -> None:
+        """Stop both servers and cut every open client connection."""
+        for server in self._servers.values():
+            server.shutdown()
+        for server in self._servers.values():
+            server.server_close()
+        self._connections.close_all()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._servers.clear()
+        self._threads.clear()
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def github_url(self) -> str:
+        """Base URL for PyGithub (github.com layout, no ``/api/v3``)."""
+        if not self.github_app.base_url:
+            raise RuntimeError("emulator not started")
+        return self.github_app.base_url
+
+    @property
+    def jira_url(self) -> str:
+        """Server URL for the jira client."""
+        if not self.jira_app.base_url:
+            raise RuntimeError("emulator not started")
+        return self.jira_app.base_url
+
+    @property
+    def github_url_or_none(self) -> str | None:
+        """:attr:`github_url`, or ``None`` before :meth:`start`."""
+        return self.github_app.base_url or None
+
+    @property
+    def jira_url_or_none(self) -> str | None:
+        """:attr:`jira_url`, or ``None`` before :meth:`start`."""
+        return self.jira_app.base_url or None
+
+    @property
+    def request_log(self) -> list[RequestRecord]:
+        """``(server, method, path, status)`` of every answered request; status 0 = dropped."""
+        return self._log.snapshot()
+
+    def clear_request_log(self) -> None:
+        """Forget the requests recorded so far."""
+        self._log.clear()
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the emulator's clock forward (rate-limit windows, relative JQL dates)."""
+        self.clock.advance(seconds)
+
+    # --- GitHub, as a person ------------------------------------------------------------
+
+    @property
+    def _gh(self) -> GitHubRenderer:
+        return self.github_app.renderer
+
+    def add_github_repo(
+        self, full_name: str, *, private: bool = True, has_issues: bool = True
+    ) -> JsonDict:
+        """Create repository ``owner/name``; returns its JSON."""
+        repo = self.github_state.add_repo(full_name, private=private, has_issues=has_issues)
+        with self.github_state.lock:
+            return self._gh.repo(repo)
+
+    def github_issues(self, repo: str) -> list[JsonDict]:
+        """Every issue of ``repo`` (open and closed) as GitHub JSON, by number."""
+        with self.github_state.lock:
+            r = self.github_state.repo(repo)
+            return [self._gh.issue(r, i) for _, i in sorted(r.issues.items())]
+
+    def github_issue(self, repo: str, number: int) -> JsonDict:
+        """One issue as GitHub JSON."""
+        with self.github_state.lock:
+            r = self.github_state.repo(repo)
+            return self._gh.issue(r, self.github_state.issue(r, number))
+
+    def github_create_issue(
+        self,
+        repo: str,
+        title: str,
+        body: str | None = None,
+        *,
+        labels: Iterable[str] = (),
+        actor: str = "repo-maintainer",
+    ) -> int:
+        """File an issue as ``actor``; returns its number."""
+        r = self.github_state.repo(repo)
+        data = {"title": title, "body": body, "labels": list(labels)}
+        return self.github_state.create_issue(r, data, actor).number
+
+    def github_set_state(
+        self,
+        repo: str,
+        number: int,
+        *,
+        state: str,
+        state_reason: str | None = None,
+        actor: str = "repo-maintainer",
+    ) -> JsonDict:
+        """Close or reopen an issue as ``actor``; returns the issue JSON."""
+        r = self.github_state.repo(repo)
+        self.github_state.set_state(r, number, state, state_reason, actor)
+        return self.github_issue(repo, number)
+
+    def github_set_assignees(self, repo: str, number: int, logins: Iterable[str]) -> JsonDict:
+        """Replace an issue's assignees; returns the issue JSON."""
+        r = self.github_state.repo(repo)
+        self.github_state.set_assignees(r, number, list(logins))
+        return self.github_issue(repo, number)
+
+    def github_add_label(self, repo: str, number: int, *names: str) -> JsonDict:
+        """Add labels to an issue (creating unknown ones); returns the issue JSON."""
+        r = self.github_state.repo(repo)
+        self.github_state.add_labels(r, number, list(names))
+        return self.github_issue(repo, number)
+
+    def github_add_comment(
+        self, repo: str, number: int, body: str, *, actor: str = "repo-maintainer"
+    ) -> None:
+        """Comment on an issue as ``actor``."""
+        r = self.github_state.repo(repo)
+        self.github_state.add_comment(r, number, body, actor)
+
+    # --- Jira, as a person --------------------------------------------------------------
+
+    @property
+    def _jira(self) -> JiraRenderer:
+        return self.jira_app.renderer
+
+    def add_jira_project(self, key: str, name: str | None = None) -> JsonDict:
+        """Create project ``key``; returns its JSON."""
+        project = self.jira_state.add_project(key, name)
+        with self.jira_state.lock:
+            return self._jira.project(project)
+
+    def jira_issues(self, project: str) -> list[JsonDict]:
+        """Every issue of ``project`` as IssueBean JSON (all fields), oldest first."""
+        with self.jira_state.lock:
+            p = self.jira_state.project(project)
+            return [self._jira.issue(i) for i in self.jira_state.issues(p)]
+
+    def jira_issue(self, key: str) -> JsonDict:
+        """One issue as IssueBean JSON (all fields)."""
+        with self.jira_state.lock:
+            return self._jira.issue(self.jira_state.issue(key))
+
+    def jira_create_issue(
+        self,
+        project: str,
+        summary: str,
+        description: str | None = None,
+        *,
+        labels: Iterable[str] = (),
+        issuetype: str = "Task",
+        priority: str | None = None,
+    ) -> str:
+        """File an issue; ``description`` is plain text made into ADF. Returns the key."""
+        fields: JsonDict = {
+            "project": {"key": project},
+            "issuetype": {"name": issuetype},
+            "summary": summary,
+            "labels": list(labels),
+        }
+        if description is not None:
+            fields["description"] = adf_paragraph(description)
+        if priority is not None:
+            fields["priority"] = {"name": priority}
+        return self.jira_state.create_issue(fields, self.jira_account_id).key
+
+    def jira_transition(
+        self,
+        key: str,
+        status: str,
+        *,
+        category: str | None = None,
+        resolution: str | None = None,
+    ) -> JsonDict:
+        """Move an issue to ``status`` (created in ``category`` if new); returns its JSON.
+
+        A status in category ``done`` sets the resolution (default ``Done``) and resolution
+        date; any other status clears both.
+        """
+        with self.jira_state.lock:
+            issue = self.jira_state.issue(key)
+            target = self.jira_state.status(status, category)
+            found = None
+            if resolution is not None:
+                found = find_resolution({"name": resolution})
+                if found is None:
+                    raise ValueError(f"unknown resolution {resolution!r}")
+            self.jira_state.move(issue, target, found)
+            return self._jira.issue(issue)
+
+    def jira_add_comment(self, key: str, text: str) -> JsonDict:
+        """Comment on an issue (plain text made into ADF); returns the comment JSON."""
+        with self.jira_state.lock:
+            issue = self.jira_state.issue(key)
+            comment = self.jira_state.add_comment(issue, adf_paragraph(text), "5b10human0001")
+            return self._jira.comment(issue, comment)
+
+    # --- seeding ------------------------------------------------------------------------
+
+    def load_seed(self, data: Mapping[str, Any]) -> None:
+        """Load repos, projects, issues and fault rules from a seed document::
+
+        {"github": {"repos": ["acme/payments", {"full_name": "acme/web"}],
+                    "issues": [{"repo", "title", "body"?, "labels"?, "state"?,
+                                "state_reason"?}]},
+         "jira": {"projects": [{"key": "PLAT", "name": "Platform"}],
+                  "issues": [{"project", "summary", "description"?, "labels"?,
+                              "status"?, "category"?, "resolution"?}]},
+         "faults": [{"mode": "status", "path": "...", ...}]}
+        """
+        github = data.get("github") or {}
+        for repo in github.get("repos") or []:
+            if isinstance(repo, str):
+                self.add_github_repo(repo)
+            else:
+                self.add_github_repo(
+                    repo["full_name"],
+                    private=repo.get("private", True),
+                    has_issues=repo.get("has_issues", True),
+                )
+        for issue in github.get("issues") or []:
+            number = self.github_create_issue(
+                issue["repo"], issue["title"], issue.get("body"), labels=issue.get("labels", ())
+            )
+            if issue.get("state"):
+                self.github_set_state(
+                    issue["repo"],
+                    number,
+                    state=issue["state"],
+                    state_reason=issue.get("state_reason"),
+                )
+        jira = data.get("jira") or {}
+        for project in jira.get("projects") or []:
+            if isinstance(project, str):
+                self.add_jira_project(project)
+            else:
+                self.add_jira_project(project["key"], project.get("name"))
+        for issue in jira.get("issues") or []:
+            key = self.jira_create_issue(
+                issue["project"],
+                issue["summary"],
+                issue.get("description"),
+                labels=issue.get("labels", ()),
+            )
+            if issue.get("status"):
+                self.jira_transition(
+                    key,
+                    issue["status"],
+                    category=issue.get("category"),
+                    resolution=issue.get("resolution"),
+                )
+        for rule in data.get("faults") or []:
+            self.faults.add_json(dict(rule))

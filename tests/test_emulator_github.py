@@ -1,0 +1,270 @@
+"""The emulator's GitHub API, driven only through the real PyGithub client."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+import github
+import pytest
+import requests
+
+from connectors.emulator import Emulator
+from tests.emulator_fixtures import (
+    GITHUB_TOKEN,
+    REPO,
+    emulator,
+    gh,
+    make_github,
+    start_emulator,
+)
+
+__all__ = ["emulator", "gh"]
+
+
+def _count(emu: Emulator, method: str, path_suffix: str) -> int:
+    return sum(
+        1
+        for r in emu.request_log
+        if r.server == "github" and r.method == method and r.path.endswith(path_suffix)
+    )
+
+
+def test_create_and_get_issue(emulator: Emulator, gh: github.Github) -> None:
+    assert gh.get_user().login == "pmsync-bot"
+    repo = gh.get_repo(REPO)
+    created = repo.create_issue(
+        title="Add alert on queue depth", body="marker: pm-1/a1", labels=["pm-item", "sev2"]
+    )
+    assert created.number == 1
+    assert created.state == "open"
+    assert created.user.login == "pmsync-bot"
+    assert sorted(lbl.name for lbl in created.labels) == ["pm-item", "sev2"]
+    assert created.html_url == f"{emulator.github_url}/{REPO}/issues/1"
+
+    fetched = repo.get_issue(1)
+    assert fetched.title == "Add alert on queue depth"
+    assert fetched.body == "marker: pm-1/a1"
+    assert fetched.id == created.id
+    assert fetched.created_at.tzinfo is not None
+    assert ("github", "POST", "/repos/acme/payments/issues", 201) in emulator.request_log
+    assert len(emulator.github_issues(REPO)) == 1
+
+
+def test_list_pages_through_link_headers(emulator: Emulator) -> None:
+    for n in range(120):
+        emulator.github_create_issue(REPO, f"item {n}")
+    gh = make_github(emulator, per_page=50)
+    emulator.clear_request_log()
+
+    issues = list(gh.get_repo(REPO).get_issues(state="all", direction="asc"))
+
+    assert [i.number for i in issues] == list(range(1, 121))
+    pages = [r for r in emulator.request_log if r.path.endswith("/issues")]
+    assert len(pages) == 3
+    # GitHub's Link URLs use /repositories/{id}/..., and PyGithub follows them as given.
+    assert sum(r.path.startswith("/repositories/") for r in pages) == 2
+
+
+def test_state_labels_and_since_filters(emulator: Emulator, gh: github.Github) -> None:
+    repo = gh.get_repo(REPO)
+    a = repo.create_issue(title="a", labels=["pm-item", "sev1"])
+    repo.create_issue(title="b", labels=["pm-item"])
+    repo.create_issue(title="c", labels=["other"])
+    emulator.advance_clock(120)
+    cutoff = datetime.fromtimestamp(int(emulator.clock.now()), UTC)
+    emulator.advance_clock(5)
+    a.edit(body="touched")
+    emulator.github_set_state(REPO, 3, state="closed")
+
+    assert {i.title for i in repo.get_issues(labels=["pm-item", "sev1"])} == {"a"}
+    assert {i.title for i in repo.get_issues(labels=["PM-item"])} == {"a", "b"}
+    assert {i.title for i in repo.get_issues(state="closed")} == {"c"}
+    assert {i.title for i in repo.get_issues(state="all", since=cutoff)} == {"a", "c"}
+    assert {i.title for i in repo.get_issues()} == {"a", "b"}
+
+
+def test_state_changed_in_tracker_is_seen_by_client(emulator: Emulator, gh: github.Github) -> None:
+    issue = gh.get_repo(REPO).create_issue(title="x")
+    before = issue.updated_at
+
+    emulator.advance_clock(2)
+    emulator.github_set_state(REPO, issue.number, state="closed", state_reason="not_planned")
+    issue = gh.get_repo(REPO).get_issue(issue.number)
+
+    assert issue.state == "closed"
+    assert issue.state_reason == "not_planned"
+    assert issue.closed_at is not None
+    assert issue.closed_by.login == "repo-maintainer"
+    assert issue.updated_at > before
+
+    issue.edit(state="open")
+    assert issue.state == "open"
+    assert issue.state_reason == "reopened"
+    assert issue.closed_at is None
+    issue.edit(state="closed")
+    assert issue.state_reason == "completed"
+    # state_reason alone is ignored when the state does not change.
+    issue.edit(state="closed", state_reason="not_planned")
+    assert issue.state_reason == "completed"
+
+
+def test_comments_create_and_list(emulator: Emulator) -> None:
+    gh = make_github(emulator, per_page=5)
+    issue = gh.get_repo(REPO).create_issue(title="with comments")
+    for n in range(7):
+        comment = issue.create_comment(f"note {n}")
+    assert comment.body == "note 6"
+    assert comment.user.login == "pmsync-bot"
+
+    bodies = [c.body for c in issue.get_comments()]
+
+    assert bodies == [f"note {n}" for n in range(7)]
+    assert gh.get_repo(REPO).get_issue(issue.number).comments == 7
+    assert _count(emulator, "GET", "/comments") == 2
+
+
+def test_labels_get_create_and_errors(gh: github.Github) -> None:
+    repo = gh.get_repo(REPO)
+    label = repo.create_label("area/api", "ff0000", "API things")
+    assert label.name == "area/api"
+    assert repo.get_label("area/api").description == "API things"
+    repo.create_issue(title="auto label", labels=["brand-new"])
+    assert {lbl.name for lbl in repo.get_labels()} == {"area/api", "brand-new"}
+
+    with pytest.raises(github.GithubException) as dup:
+        repo.create_label("AREA/api", "00ff00")
+    assert dup.value.status == 422
+    assert dup.value.data["errors"][0]["code"] == "already_exists"
+    with pytest.raises(github.UnknownObjectException):
+        repo.get_label("missing")
+
+
+def test_issue_label_operations(gh: github.Github) -> None:
+    issue = gh.get_repo(REPO).create_issue(title="labels", labels=["one"])
+    issue.add_to_labels("two")
+    issue.remove_from_labels("one")
+    assert [lbl.name for lbl in gh.get_repo(REPO).get_issue(issue.number).labels] == ["two"]
+    issue.set_labels("three")
+    assert [lbl.name for lbl in issue.get_labels()] == ["three"]
+
+
+def test_bad_token_and_not_found(emulator: Emulator, gh: github.Github) -> None:
+    with pytest.raises(github.BadCredentialsException) as bad:
+        make_github(emulator, token="wrong").get_repo(REPO)
+    assert bad.value.status == 401
+    assert bad.value.data["message"] == "Bad credentials"
+    with pytest.raises(github.UnknownObjectException):
+        gh.get_repo("acme/nope")
+    with pytest.raises(github.UnknownObjectException):
+        gh.get_repo(REPO).get_issue(99)
+
+
+def test_validation_error_body(emulator: Emulator) -> None:
+    response = requests.post(
+        f"{emulator.github_url}/repos/{REPO}/issues",
+        json={"body": "no title"},
+        headers={"Authorization": f"token {GITHUB_TOKEN}"},
+        timeout=5,
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"resource": "Issue", "code": "missing_field", "field": "title"}
+    ]
+
+
+def test_conditional_get_answers_304_without_spending_quota(
+    emulator: Emulator, gh: github.Github
+) -> None:
+    issue = gh.get_repo(REPO).create_issue(title="etag")
+    issue = gh.get_repo(REPO).get_issue(issue.number)
+    remaining = gh.rate_limiting[0]
+
+    assert issue.update() is False
+    assert emulator.request_log[-1].status == 304
+    assert gh.rate_limiting[0] == remaining
+
+    emulator.github_add_label(REPO, issue.number, "changed")
+    assert issue.update() is True
+    assert [lbl.name for lbl in issue.labels] == ["changed"]
+
+
+def test_rate_limit_headers_and_exhaustion() -> None:
+    emu = start_emulator(github_rate_limit=3)
+    try:
+        emu.github_create_issue(REPO, "one")
+        gh = make_github(emu)
+        repo = gh.get_repo(REPO)
+        assert gh.rate_limiting == (2, 3)
+        assert gh.rate_limiting_resettime > datetime.now(UTC).timestamp()
+        overview = gh.get_rate_limit()
+        assert overview.resources.core.remaining == 2
+        repo.get_issue(1)
+        repo.get_issue(1)
+        with pytest.raises(github.RateLimitExceededException) as exc:
+            repo.get_issue(1)
+        assert exc.value.status == 403
+        assert gh.rate_limiting == (0, 3)
+        emu.advance_clock(3601)
+        assert repo.get_issue(1).title == "one"
+        assert gh.rate_limiting == (2, 3)
+    finally:
+        emu.stop()
+
+
+def test_search_issues(gh: github.Github) -> None:
+    repo = gh.get_repo(REPO)
+    repo.create_issue(title="Fix the pager", body="pm-7/a1", labels=["pm-item"])
+    repo.create_issue(title="Other", body="pm-7/a2", labels=["pm-item"])
+    repo.create_issue(title="Unrelated")
+
+    found = gh.search_issues('"pm-7/a1"', repo=REPO, label="pm-item")
+    assert [i.title for i in found] == ["Fix the pager"]
+    assert gh.search_issues("", repo=REPO, label="pm-item").totalCount == 2
+
+
+def test_commit_then_fail_creates_exactly_one_issue(emulator: Emulator, gh: github.Github) -> None:
+    repo = gh.get_repo(REPO)
+    emulator.faults.add(
+        method="POST", path=r"^/repos/[^/]+/[^/]+/issues$", mode="commit_then_fail", times=1
+    )
+
+    with pytest.raises(github.GithubException) as exc:
+        repo.create_issue(title="lost answer")
+    assert exc.value.status == 502
+    assert [i["title"] for i in emulator.github_issues(REPO)] == ["lost answer"]
+
+    repo.create_issue(title="next one works")
+    assert len(emulator.github_issues(REPO)) == 2
+
+
+def test_connection_faults(emulator: Emulator, gh: github.Github) -> None:
+    repo = gh.get_repo(REPO)
+    emulator.faults.add(method="POST", path=r"/issues$", mode="reset")
+    with pytest.raises(requests.exceptions.ConnectionError):
+        repo.create_issue(title="never made")
+    assert emulator.github_issues(REPO) == []
+
+    emulator.faults.add(method="POST", path=r"/issues$", mode="commit_then_drop")
+    with pytest.raises(requests.exceptions.ConnectionError):
+        repo.create_issue(title="made, answer dropped")
+    assert len(emulator.github_issues(REPO)) == 1
+
+    emulator.faults.add(method="GET", path=r"/issues/1$", mode="status", status=503)
+    with pytest.raises(github.GithubException) as exc:
+        repo.get_issue(1)
+    assert exc.value.status == 503
+    assert repo.get_issue(1).title == "made, answer dropped"
+    assert [r.status for r in emulator.request_log if r.method == "POST"] == [0, 0]
+
+
+def test_concurrent_creates_get_distinct_numbers(emulator: Emulator) -> None:
+    def worker(n: int) -> list[int]:
+        repo = make_github(emulator).get_repo(REPO)
+        return [repo.create_issue(title=f"w{n}-{k}").number for k in range(10)]
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        numbers = [num for chunk in pool.map(worker, range(6)) for num in chunk]
+
+    assert sorted(numbers) == list(range(1, 61))
+    assert len({i["id"] for i in emulator.github_issues(REPO)}) == 60
