@@ -1,0 +1,185 @@
+"""GitHub (github.com or Enterprise Server) through the ``PyGithub`` client library.
+
+The library's own retries are switched off (``retry=None``): its default policy repeats
+POSTs, which could file an action item twice when an answer is lost.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import requests
+from github import Auth, Github, GithubException
+from github.Issue import Issue
+from github.Repository import Repository
+
+from connectors.base import (
+    CommentRef,
+    IssueRef,
+    IssueState,
+    ItemKey,
+    NewIssue,
+    PermanentError,
+    TrackerInfo,
+    TrackerKind,
+)
+from connectors.errors import from_requests, from_status, short
+from connectors.markers import TRACKING_LABEL, find_item_marker, item_marker
+from connectors.status_mapping import github_status
+
+T = TypeVar("T")
+
+_ISSUE_KEY = re.compile(r"^(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)#(?P<number>[1-9][0-9]*)$")
+
+
+def priority_label(priority: str) -> str:
+    return f"priority: {priority}"
+
+
+class GitHubTracker:
+    """A GitHub API endpoint. Implements :class:`connectors.base.Tracker`."""
+
+    kind: TrackerKind = "github"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: str,
+        timeout: float = 20.0,
+        seconds_between_writes: float = 1.0,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self._gh = Github(
+            base_url=self.url,
+            auth=Auth.Token(token),
+            retry=None,
+            timeout=max(1, round(timeout)),
+            per_page=100,
+            seconds_between_requests=None,
+            seconds_between_writes=seconds_between_writes or None,
+        )
+        self._repos: dict[str, Repository] = {}
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        try:
+            return fn()
+        except GithubException as exc:
+            status = exc.status if exc.status and exc.status > 0 else None
+            raise from_status(status, what, _github_detail(exc)) from exc
+        except requests.RequestException as exc:
+            raise from_requests(exc, what) from exc
+
+    def _repo(self, target: str) -> Repository:
+        if target not in self._repos:
+            # lazy: no request until the repository is used.
+            self._repos[target] = self._gh.get_repo(target, lazy=True)
+        return self._repos[target]
+
+    def _state(self, target: str, issue: Issue) -> IssueState:
+        labels = [label.name for label in issue.labels]
+        reason = issue.state_reason
+        return IssueState(
+            ref=IssueRef(
+                tracker="github",
+                target=target,
+                key=f"{target}#{issue.number}",
+                id=str(issue.number),
+                url=issue.html_url,
+            ),
+            status=github_status(issue.state, reason, labels=labels, has_assignee=bool(issue.assignees)),
+            detail=issue.state + (f" ({reason})" if reason else ""),
+            updated_at=issue.updated_at,
+            finished_at=issue.closed_at if issue.state == "closed" else None,
+            item=find_item_marker(issue.body),
+        )
+
+    # -- Tracker -------------------------------------------------------------------------
+
+    def probe(self) -> TrackerInfo:
+        limits = self._call("GET rate_limit", self._gh.get_rate_limit)
+        core = limits.resources.core
+        return TrackerInfo(
+            kind="github",
+            url=self.url,
+            detail=f"rate limit {core.remaining}/{core.limit}",
+        )
+
+    def create_issue(self, new: NewIssue) -> IssueState:
+        body = f"{new.body_markdown}\n\n<!-- {item_marker(new.item)} -->\n"
+        labels = list(dict.fromkeys([*new.labels, TRACKING_LABEL, priority_label(new.priority)]))
+        repo = self._repo(new.target)
+        issue = self._call(
+            f"POST issue in {new.target}",
+            lambda: repo.create_issue(title=new.title, body=body, labels=labels),
+        )
+        return self._state(new.target, issue)
+
+    def get_issue(self, ref: IssueRef) -> IssueState:
+        repo = self._repo(ref.target)
+        issue = self._call(f"GET issue {ref.key}", lambda: repo.get_issue(int(ref.id)))
+        return self._state(ref.target, issue)
+
+    def find_by_marker(
+        self, target: str, items: Iterable[ItemKey], since: datetime | None
+    ) -> dict[ItemKey, IssueState]:
+        wanted = set(items)
+        if not wanted:
+            return {}
+        repo = self._repo(target)
+
+        def scan() -> dict[ItemKey, IssueState]:
+            kwargs: dict[str, Any] = {"state": "all", "labels": [TRACKING_LABEL], "sort": "created", "direction": "asc"}
+            if since is not None:
+                kwargs["since"] = since
+            found: dict[ItemKey, IssueState] = {}
+            for issue in repo.get_issues(**kwargs):
+                if issue.pull_request is not None:
+                    continue
+                key = find_item_marker(issue.body)
+                # The oldest issue carrying a marker is the one the worker filed first.
+                if key in wanted and key not in found:
+                    found[key] = self._state(target, issue)
+            return found
+
+        return self._call(f"list issues of {target} for markers", scan)
+
+    def post_comment(self, issue_key: str, body_markdown: str, marker: str) -> CommentRef:
+        match = _ISSUE_KEY.match(issue_key)
+        if match is None:
+            raise PermanentError(f"{issue_key!r} is not a GitHub issue reference (owner/repo#N)")
+        repo = self._repo(match["repo"])
+        number = int(match["number"])
+        issue = self._call(f"GET issue {issue_key}", lambda: repo.get_issue(number))
+
+        def existing() -> CommentRef | None:
+            for comment in issue.get_comments():
+                if marker in (comment.body or ""):
+                    return CommentRef(issue_key=issue_key, url=comment.html_url, already_there=True)
+            return None
+
+        found = self._call(f"GET comments of {issue_key}", existing)
+        if found is not None:
+            return found
+        body = f"{body_markdown}\n\n<!-- {marker} -->\n"
+        comment = self._call(f"POST comment on {issue_key}", lambda: issue.create_comment(body))
+        return CommentRef(issue_key=issue_key, url=comment.html_url)
+
+    def close(self) -> None:
+        self._gh.close()
+
+
+def _github_detail(exc: GithubException) -> str:
+    data = exc.data
+    if isinstance(data, dict):
+        message = str(data.get("message") or "")
+        errors = data.get("errors")
+        if isinstance(errors, list) and errors:
+            message += " " + "; ".join(short(e, 120) for e in errors)
+        return short(message)
+    return ""

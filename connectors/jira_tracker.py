@@ -1,0 +1,263 @@
+"""Jira Cloud through the ``jira`` client library (REST v3, Atlassian Document Format).
+
+The library's own retries are switched off (``max_retries=0``): it would repeat a create
+whose answer was lost, and the engine decides what to retry after looking for the marker.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import requests
+from jira import JIRA, JIRAError
+
+from connectors.adf import adf_to_text, markdown_to_adf
+from connectors.base import (
+    CommentRef,
+    IssueRef,
+    IssueState,
+    ItemKey,
+    NewIssue,
+    TrackerError,
+    TrackerInfo,
+    TrackerKind,
+    TransientError,
+)
+from connectors.errors import from_requests, from_status, short
+from connectors.markers import TRACKING_LABEL, find_item_marker, item_marker
+from connectors.status_mapping import jira_status
+
+T = TypeVar("T")
+
+#: Our priorities to the names of Jira's default priority scheme.
+DEFAULT_PRIORITIES: dict[str, str] = {
+    "critical": "Highest",
+    "high": "High",
+    "medium": "Medium",
+    "low": "Low",
+}
+_STATE_FIELDS = "summary,status,resolution,resolutiondate,updated,description,labels"
+_PAGE = 100
+
+
+def parse_jira_time(value: str | None) -> datetime | None:
+    """Jira's ``2024-03-12T14:47:00.000+0000`` (or ISO 8601) as an aware datetime."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
+    except ValueError:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+class JiraTracker:
+    """A Jira Cloud site. Implements :class:`connectors.base.Tracker`."""
+
+    kind: TrackerKind = "jira"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        email: str | None,
+        token: str,
+        timeout: float = 20.0,
+        priorities: dict[str, str] | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self._priorities = dict(DEFAULT_PRIORITIES, **(priorities or {}))
+        auth: dict[str, Any] = {"basic_auth": (email, token)} if email else {"token_auth": token}
+        self._server_info: dict[str, Any] | None = None
+        self._jira = JIRA(
+            server=self.url,
+            options={"rest_api_version": "3"},
+            max_retries=0,
+            timeout=timeout,
+            get_server_info=False,
+            **auth,
+        )
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        try:
+            return fn()
+        except JIRAError as exc:
+            raise from_status(exc.status_code, what, _jira_detail(exc)) from exc
+        except requests.RequestException as exc:
+            raise from_requests(exc, what) from exc
+        except ValueError as exc:  # a body that is not JSON: a proxy or login page answered
+            raise TransientError(f"{what} answered something that is not Jira JSON") from exc
+
+    def _ref(self, raw: dict[str, Any]) -> IssueRef:
+        key = str(raw["key"])
+        return IssueRef(
+            tracker="jira",
+            target=key.rsplit("-", 1)[0],
+            key=key,
+            id=str(raw["id"]),
+            url=f"{self.url}/browse/{key}",
+        )
+
+    def _state(self, raw: dict[str, Any]) -> IssueState:
+        fields = raw.get("fields") or {}
+        status = fields.get("status") or {}
+        category = (status.get("statusCategory") or {}).get("key")
+        resolution = (fields.get("resolution") or {}).get("name")
+        name = status.get("name")
+        detail = str(name or "?") + (f" / {resolution}" if resolution else "")
+        return IssueState(
+            ref=self._ref(raw),
+            status=jira_status(category, name, resolution),
+            detail=detail,
+            updated_at=parse_jira_time(fields.get("updated")),
+            finished_at=parse_jira_time(fields.get("resolutiondate")),
+            item=find_item_marker(adf_to_text(fields.get("description"))),
+        )
+
+    # -- Tracker -------------------------------------------------------------------------
+
+    def _info(self) -> dict[str, Any]:
+        """serverInfo, read once. The client's Cloud-only methods (``/search/jql``) check
+        the deployment type it records, so it must be known before searching."""
+        if self._server_info is None:
+            info: dict[str, Any] = self._call("GET serverInfo", self._jira.server_info)
+            if not isinstance(info, dict) or "deploymentType" not in info:
+                raise TransientError("GET serverInfo answered something that is not Jira's serverInfo")
+            self._jira.deploymentType = info["deploymentType"]
+            self._server_info = info
+        return self._server_info
+
+    def probe(self) -> TrackerInfo:
+        info = self._info()
+        me: dict[str, Any] = self._call("GET myself", self._jira.myself)
+        return TrackerInfo(
+            kind="jira",
+            url=self.url,
+            detail=f"{info.get('deploymentType', '?')} {info.get('version', '?')}",
+            extra={"account": str(me.get("displayName") or me.get("accountId") or "?")},
+        )
+
+    def create_issue(self, new: NewIssue) -> IssueState:
+        body = f"{new.body_markdown}\n\n{item_marker(new.item)}"
+        fields: dict[str, Any] = {
+            "project": {"key": new.target},
+            "issuetype": {"name": new.issue_type},
+            "summary": new.title,
+            "description": markdown_to_adf(body),
+            "labels": _labels(new.labels),
+            "duedate": new.deadline.isoformat(),
+        }
+        priority = self._priorities.get(new.priority)
+        if priority:
+            fields["priority"] = {"name": priority}
+        created = self._call(
+            f"POST issue in {new.target}",
+            lambda: self._jira.create_issue(fields=fields, prefetch=False),
+        )
+        return self.get_issue(self._ref(created.raw))
+
+    def get_issue(self, ref: IssueRef) -> IssueState:
+        issue = self._call(f"GET issue {ref.key}", lambda: self._jira.issue(ref.id, fields=_STATE_FIELDS))
+        return self._state(issue.raw)
+
+    def find_by_marker(
+        self, target: str, items: Iterable[ItemKey], since: datetime | None
+    ) -> dict[ItemKey, IssueState]:
+        wanted = set(items)
+        if not wanted:
+            return {}
+        jql = f'project = "{target}" AND labels = "{TRACKING_LABEL}"'
+        if since is not None:
+            # Relative minutes avoid JQL's "dates are in the searching user's time zone".
+            minutes = math.ceil((datetime.now(UTC) - since).total_seconds() / 60) + 5
+            jql += f" AND updated >= -{max(minutes, 1)}m"
+        found: dict[ItemKey, IssueState] = {}
+        for raw in self._search(jql, f"search {target} for markers"):
+            state = self._state(raw)
+            if state.item in wanted and state.item not in found:
+                found[state.item] = state
+        return found
+
+    def _search(self, jql: str, what: str) -> Iterator[dict[str, Any]]:
+        self._info()
+        token: str | None = None
+        while True:
+            page: dict[str, Any] = self._call(
+                what,
+                lambda: self._jira.enhanced_search_issues(
+                    jql,
+                    nextPageToken=token,
+                    maxResults=_PAGE,
+                    fields=_STATE_FIELDS.split(","),
+                    json_result=True,
+                ),
+            )
+            issues = page.get("issues") if isinstance(page, dict) else None
+            if not isinstance(issues, list) or "isLast" not in page and "nextPageToken" not in page:
+                # An answer without its paging fields is not "nothing found".
+                raise TrackerError(f"{what}: the search answer is incomplete")
+            yield from issues
+            token = page.get("nextPageToken")
+            if page.get("isLast", token is None) or not token:
+                return
+
+    def post_comment(self, issue_key: str, body_markdown: str, marker: str) -> CommentRef:
+        for comment in self._comments(issue_key):
+            if marker in adf_to_text(comment.get("body")):
+                return CommentRef(issue_key=issue_key, url=self._comment_url(issue_key, comment), already_there=True)
+        doc = markdown_to_adf(f"{body_markdown}\n\n{marker}")
+        created = self._call(
+            f"POST comment on {issue_key}",
+            lambda: self._jira.add_comment(issue_key, doc),  # type: ignore[arg-type]
+        )
+        return CommentRef(issue_key=issue_key, url=self._comment_url(issue_key, created.raw))
+
+    def _comments(self, issue_key: str) -> Iterator[dict[str, Any]]:
+        start = 0
+        while True:
+            page = self._call(
+                f"GET comments of {issue_key}",
+                lambda: self._jira.comments(issue_key, start_at=start, max_results=_PAGE),
+            )
+            for comment in page:
+                yield comment.raw
+            start += len(page)
+            if len(page) < _PAGE:
+                return
+
+    def _comment_url(self, issue_key: str, comment: dict[str, Any]) -> str:
+        return f"{self.url}/browse/{issue_key}?focusedCommentId={comment.get('id', '')}"
+
+    def close(self) -> None:
+        self._jira.close()
+
+
+def _labels(labels: Iterable[str]) -> list[str]:
+    # Jira labels cannot contain spaces.
+    out = [label.replace(" ", "-") for label in labels]
+    if TRACKING_LABEL not in out:
+        out.append(TRACKING_LABEL)
+    return list(dict.fromkeys(out))
+
+
+def _jira_detail(exc: JIRAError) -> str:
+    response = getattr(exc, "response", None)
+    if response is None:
+        return ""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    messages = list(body.get("errorMessages") or [])
+    messages += [f"{k}: {v}" for k, v in (body.get("errors") or {}).items()]
+    return short("; ".join(str(m) for m in messages))

@@ -1,0 +1,37 @@
+"""The markers the worker leaves in what it creates, so it can find them again.
+
+Every issue carries ``postmortem-sync:item <post-mortem id>/<item id>`` in its body and
+every posted report carries ``postmortem-sync:report <post-mortem id>``. After a crash, a
+lost answer or a lost database, the worker searches for these before creating anything.
+"""
+
+from __future__ import annotations
+
+import re
+
+from connectors.base import ItemKey
+
+#: The label every issue the worker files carries; marker searches are narrowed by it.
+TRACKING_LABEL = "postmortem-sync"
+
+_ID = r"[A-Za-z0-9][A-Za-z0-9._:-]*"
+_ITEM_RE = re.compile(rf"postmortem-sync:item ({_ID})/({_ID})")
+
+
+def item_marker(key: ItemKey) -> str:
+    return f"postmortem-sync:item {key.postmortem_id}/{key.item_id}"
+
+
+def report_marker(postmortem_id: str) -> str:
+    return f"postmortem-sync:report {postmortem_id}"
+
+
+def find_item_marker(text: str | None) -> ItemKey | None:
+    """The item marker in ``text``, if any (the last one wins: it is appended last)."""
+    if not text:
+        return None
+    matches = _ITEM_RE.findall(text)
+    if not matches:
+        return None
+    pm_id, item_id = matches[-1]
+    return ItemKey(pm_id, item_id)

@@ -1,0 +1,181 @@
+"""Carrying out a plan: connectors act, and every outcome is committed before the next step.
+
+One failing action is logged and recorded on its item; the rest of the plan goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import structlog
+
+from connectors.base import IssueState, ItemKey, PermanentError, Tracker, TrackerError
+from connectors.markers import report_marker
+from sync.model import PostMortem
+from sync.plan import (
+    Action,
+    ClosePostMortem,
+    CreateIssue,
+    LinkIssue,
+    PostReport,
+    RecordItem,
+    RecordStatus,
+    RegisterPostMortem,
+    ReopenPostMortem,
+    WaitForCreate,
+)
+from sync.report import render_report, write_report
+from sync.store import Store
+from sync.tracking import tracker_of
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened in a cycle, for people to read."""
+
+    kind: str  # filed | linked | mirrored | closed | posted | reopened | waiting | error
+    subject: str
+    message: str
+    url: str | None = None
+
+
+class Applier:
+    def __init__(
+        self,
+        store: Store,
+        trackers: Mapping[str, Tracker],
+        postmortems: Mapping[str, PostMortem],
+        reports_dir: Path,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.store = store
+        self.trackers = trackers
+        self.postmortems = postmortems
+        self.reports_dir = reports_dir
+        self.clock = clock
+        self.events: list[Event] = []
+
+    def apply(self, actions: Sequence[Action]) -> list[Event]:
+        for action in actions:
+            try:
+                self._apply(action)
+            except TrackerError as exc:
+                self._failed(action, str(exc))
+            except KeyError as exc:  # a tracker kind with no credentials, or a missing row
+                self._failed(action, f"cannot {action.describe()}: {exc.args[0]}")
+        return self.events
+
+    def _failed(self, action: Action, message: str) -> None:
+        key = getattr(action, "key", None)
+        subject = str(key) if key is not None else getattr(action, "postmortem_id", "?")
+        log.error("action failed", action=action.describe(), error=message)
+        self.events.append(Event("error", subject, message))
+        if key is not None:
+            try:
+                self.store.record_item_error(key, message)
+            except KeyError:
+                pass
+
+    def _apply(self, action: Action) -> None:
+        now = self.clock()
+        match action:
+            case RegisterPostMortem():
+                self.store.upsert_postmortem(
+                    action.postmortem_id, action.title, action.source, action.tracking_issue, now
+                )
+                self.store.mark_items_outside_definition(action.postmortem_id, set(action.item_ids))
+            case RecordItem():
+                self.store.upsert_item(
+                    action.key,
+                    description=action.description,
+                    team=action.team,
+                    tracker=action.tracker,
+                    target=action.target,
+                    deadline=date.fromisoformat(action.deadline_iso),
+                    priority=action.priority,
+                )
+            case CreateIssue():
+                self._create(action, now)
+            case LinkIssue():
+                self._link(action.key, action.state, now, "linked", "found by its marker: filed by an earlier, interrupted run")
+            case WaitForCreate():
+                self.events.append(Event("waiting", str(action.key), action.describe()))
+            case RecordStatus():
+                self._status(action.key, action.state, now)
+                self.events.append(
+                    Event(
+                        "mirrored",
+                        str(action.key),
+                        f"{action.state.ref.key} is {action.state.status.value} [{action.state.detail}]",
+                        action.state.ref.url,
+                    )
+                )
+            case ClosePostMortem():
+                self._close(action.postmortem_id, now)
+            case PostReport():
+                self._post(action, now)
+            case ReopenPostMortem():
+                self.store.reopen_postmortem(action.postmortem_id)
+                self.events.append(Event("reopened", action.postmortem_id, action.reason))
+
+    def _create(self, action: CreateIssue, now: datetime) -> None:
+        tracker = self.trackers[action.tracker]
+        # Committed before the request: if the answer is lost or we crash, the next cycle
+        # knows to look for the issue's marker before filing again.
+        self.store.begin_create(action.key, now)
+        try:
+            state = tracker.create_issue(action.issue)
+        except PermanentError as exc:
+            self.store.abandon_create(action.key, str(exc))
+            raise
+        except TrackerError as exc:
+            message = f"create outcome unknown ({exc}); the next cycle looks for the issue before filing again"
+            self.store.record_item_error(action.key, message)
+            log.warning("create outcome unknown", item=str(action.key), error=str(exc))
+            self.events.append(Event("error", str(action.key), message))
+            return
+        self._link(action.key, state, self.clock(), "filed", f"filed for {action.team}: {action.issue.title}")
+
+    def _link(self, key: ItemKey, state: IssueState, now: datetime, kind: str, message: str) -> None:
+        self.store.link_issue(
+            key,
+            issue_id=state.ref.id,
+            issue_key=state.ref.key,
+            issue_url=state.ref.url,
+            target=state.ref.target,
+            now=now,
+        )
+        self._status(key, state, now)
+        self.events.append(Event(kind, str(key), f"{state.ref.key}: {message}", state.ref.url))
+
+    def _status(self, key: ItemKey, state: IssueState, now: datetime) -> None:
+        self.store.record_status(
+            key, status=state.status, detail=state.detail, seen_at=now, finished_at=state.finished_at
+        )
+
+    def _close(self, pm_id: str, now: datetime) -> None:
+        pm = self.postmortems[pm_id]
+        text = render_report(pm, self.store.snapshot().items, now)
+        path = write_report(self.reports_dir, pm_id, text)
+        self.store.close_postmortem(pm_id, now, str(path))
+        self.events.append(Event("closed", pm_id, f"every action item is finished; report written to {path}"))
+
+    def _post(self, action: PostReport, now: datetime) -> None:
+        stored = self.store.snapshot().postmortems[action.postmortem_id]
+        path = Path(stored.report_path) if stored.report_path else None
+        if path is None or not path.exists():
+            # The report file was removed since closing: write it again from the store.
+            text = render_report(self.postmortems[action.postmortem_id], self.store.snapshot().items, stored.closed_at or now)
+            path = write_report(self.reports_dir, action.postmortem_id, text)
+        tracker = self.trackers[tracker_of(action.tracking_issue)]
+        comment = tracker.post_comment(
+            action.tracking_issue, path.read_text(encoding="utf-8"), report_marker(action.postmortem_id)
+        )
+        self.store.mark_report_posted(action.postmortem_id, comment.url, now)
+        note = "was already there" if comment.already_there else "posted"
+        self.events.append(Event("posted", action.postmortem_id, f"report {note} on {action.tracking_issue}", comment.url))

@@ -1,0 +1,214 @@
+"""The ``postmortem-sync`` command line.
+
+Exit codes: 0 all good; 1 the command ran but something needs attention (an invalid
+definition, a tracker call that failed); 2 the configuration is wrong and nothing ran.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+
+from config.settings import Settings, SettingsError, load_settings
+from config.teams import TeamsFileError, load_teams
+from config.yamlfile import SourceError
+from connectors.base import PermanentError, TrackerError
+from sync.cycle import CycleResult
+from sync.logs import configure_logging
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_CONFIG = 0, 1, 2
+
+DESCRIPTION = """\
+Files every action item of your blameless post-mortems as an issue in the owning team's
+tracker (Jira or GitHub), mirrors each issue's status back, and closes the post-mortem with
+a follow-through report once every item is completed or won't be done.
+
+Configuration comes from PMSYNC_* environment variables, a .env file in the working
+directory, or a secrets directory (PMSYNC_SECRETS_DIR, default /run/secrets). Start with
+`postmortem-sync demo` to watch the whole life cycle against a built-in tracker emulator.
+"""
+
+EPILOG = """\
+settings (environment variables):
+  PMSYNC_POSTMORTEMS_DIR  folder of post-mortem definitions (default ./postmortems)
+  PMSYNC_TEAMS_FILE       teams file mapping teams to trackers (default ./teams.yaml)
+  PMSYNC_DATABASE_URL     state store (default sqlite:///postmortem-sync.db)
+  PMSYNC_REPORTS_DIR      where follow-through reports go (default ./reports)
+  PMSYNC_POLL_INTERVAL    seconds between cycles of `run` (default 300)
+  PMSYNC_JIRA_URL, PMSYNC_JIRA_EMAIL, PMSYNC_JIRA_TOKEN
+  PMSYNC_GITHUB_URL (default https://api.github.com), PMSYNC_GITHUB_TOKEN
+
+exit codes: 0 ok, 1 something needs attention, 2 configuration error
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="postmortem-sync",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="sync every PMSYNC_POLL_INTERVAL seconds until stopped (SIGTERM)")
+    run.add_argument("--max-cycles", type=int, default=None, help=argparse.SUPPRESS)
+
+    sync = sub.add_parser("sync", help="run one sync cycle (--once) or show what it would do (--dry-run)")
+    mode = sync.add_mutually_exclusive_group()
+    mode.add_argument("--once", action="store_true", help="run one cycle and exit; the exit code says whether it succeeded (default)")
+    mode.add_argument("--dry-run", action="store_true", help="read the trackers, print the plan, change nothing")
+
+    status = sub.add_parser("status", help="show post-mortems, their action items and the worker's health")
+    status.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+    validate = sub.add_parser("validate", help="check post-mortem definition files; exit 1 if any is invalid")
+    validate.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="definition files or folders")
+    validate.add_argument("--teams", type=Path, default=None, help="teams file (default: PMSYNC_TEAMS_FILE or ./teams.yaml)")
+
+    demo = sub.add_parser("demo", help="watch a post-mortem's whole life against a built-in tracker emulator (no credentials)")
+    demo.add_argument("--workdir", type=Path, default=None, help="keep the demo's files here (default: a temporary folder)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    console = Console(highlight=False)
+    err = Console(stderr=True, highlight=False)
+    try:
+        if args.command == "demo":
+            from sync.demo import run_demo
+
+            return run_demo(console, workdir=args.workdir)
+        settings = load_settings()
+        configure_logging(settings.log_level, settings.log_format, settings.secrets())
+        if args.command == "validate":
+            return _validate(args.paths, args.teams or settings.teams_file, console)
+        if args.command == "status":
+            return _status(settings, console, as_json=args.json)
+        if args.command == "sync":
+            return _sync(settings, console, dry_run=args.dry_run)
+        if args.command == "run":
+            return _run(settings, console, args.max_cycles)
+    except SettingsError as exc:
+        err.print(f"[red]configuration error:[/red] {exc}", markup=True, soft_wrap=True)
+        return EXIT_CONFIG
+    except (TeamsFileError, SourceError) as exc:
+        err.print(f"[red]teams file error:[/red] {exc}", soft_wrap=True)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return EXIT_PROBLEMS
+    return EXIT_CONFIG
+
+
+def _validate(paths: Sequence[Path], teams_file: Path, console: Console) -> int:
+    from sync.loader import load_definitions
+
+    if not teams_file.is_file():
+        raise SettingsError(
+            f"teams file {teams_file} not found: action-item owners are checked against it; "
+            "pass --teams FILE or set PMSYNC_TEAMS_FILE"
+        )
+    teams = load_teams(teams_file)
+    missing = [p for p in paths if not p.exists()]
+    for path in missing:
+        console.print(f"✗ {path}: no such file or folder", soft_wrap=True, markup=False)
+    result = load_definitions([p for p in paths if p.exists()], teams)
+    for loaded in result.postmortems:
+        console.print(
+            f"✓ {loaded.path}: {loaded.postmortem.id} ({len(loaded.postmortem.action_items)} action items)",
+            soft_wrap=True,
+            markup=False,
+        )
+    for error in result.errors:
+        console.print(f"✗ {error}", soft_wrap=True, markup=False)
+    bad = len(result.errors) + len(missing)
+    console.print(f"{len(result.postmortems)} valid, {bad} problem{'s' if bad != 1 else ''}.")
+    return EXIT_PROBLEMS if bad else EXIT_OK
+
+
+def _status(settings: Settings, console: Console, *, as_json: bool) -> int:
+    from sync.status_view import collect, render
+    from sync.store import Store
+
+    store = Store(settings.database_url)
+    try:
+        data = collect(store, datetime.now(UTC).date())
+    finally:
+        store.close()
+    if as_json:
+        print(json.dumps(data, indent=2))
+    else:
+        render(data, console)
+    return EXIT_OK
+
+
+def print_cycle(result: CycleResult, console: Console) -> None:
+    """What a cycle did (or, for a dry run, would do), one line each."""
+    for error in result.definition_errors:
+        console.print(f"✗ invalid definition skipped: {error}", soft_wrap=True, markup=False)
+    for key, message in result.read_errors.items():
+        console.print(f"! could not read {key}: {message}", soft_wrap=True, markup=False)
+    if result.dry_run:
+        if not result.actions:
+            console.print("Nothing to do: the trackers and the store agree with the definitions.")
+        for action in result.actions:
+            console.print(f"would {action.describe()}", soft_wrap=True, markup=False)
+        return
+    marks = {"filed": "+", "linked": "=", "mirrored": "~", "closed": "✔", "posted": "✉", "reopened": "↺", "waiting": "…", "error": "✗"}
+    for event in result.events:
+        where = f" <{event.url}>" if event.url else ""
+        console.print(f"{marks.get(event.kind, '-')} {event.kind:<8} {event.subject}: {event.message}{where}", soft_wrap=True, markup=False)
+    summary = result.summary()
+    console.print(
+        f"{'OK' if result.ok else 'Finished with problems'}: {summary['postmortems']} post-mortems, "
+        f"{summary['actions']} actions, {summary['definition_errors']} invalid definitions.",
+        markup=False,
+    )
+
+
+def _probe(engine_trackers: dict[str, object], console: Console) -> None:
+    for kind, tracker in engine_trackers.items():
+        try:
+            info = tracker.probe()  # type: ignore[attr-defined]
+        except PermanentError as exc:
+            raise SettingsError(f"{kind} refused the start-up check: {exc}") from exc
+        except TrackerError as exc:
+            console.print(f"! {kind} is not answering yet ({exc}); the worker will keep trying", markup=False)
+        else:
+            console.print(f"{kind}: {info.url} ({info.detail})", markup=False)
+
+
+def _sync(settings: Settings, console: Console, *, dry_run: bool) -> int:
+    from sync.wiring import build_engine
+
+    engine = build_engine(settings)
+    try:
+        result = engine.run_cycle(dry_run=dry_run)
+    finally:
+        engine.store.close()
+    print_cycle(result, console)
+    return EXIT_OK if result.ok else EXIT_PROBLEMS
+
+
+def _run(settings: Settings, console: Console, max_cycles: int | None) -> int:
+    from sync.wiring import build_engine
+    from sync.worker import Worker
+
+    engine = build_engine(settings)
+    _probe(dict(engine.trackers), console)
+    try:
+        Worker(engine, settings.poll_interval).run(max_cycles=max_cycles)
+    finally:
+        engine.store.close()
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

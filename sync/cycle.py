@@ -1,0 +1,126 @@
+"""One sync cycle: load → observe → plan → apply, recorded in the store."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import structlog
+
+from config.teams import Team
+from config.yamlfile import SourceError
+from connectors.base import Tracker
+from sync.apply import Applier, Event
+from sync.loader import load_definitions
+from sync.observe import observe
+from sync.plan import Action, Definition, plan
+from sync.store import Store
+
+log = structlog.get_logger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class CycleResult:
+    started_at: datetime
+    finished_at: datetime | None = None
+    dry_run: bool = False
+    actions: list[Action] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    definition_errors: list[SourceError] = field(default_factory=list)
+    read_errors: dict[str, str] = field(default_factory=dict)
+    postmortems: int = 0
+    skipped: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing needs attention: every definition loaded and every call worked."""
+        return (
+            not self.skipped
+            and not self.definition_errors
+            and not self.read_errors
+            and not any(e.kind == "error" for e in self.events)
+        )
+
+    def summary(self) -> dict[str, object]:
+        counts: dict[str, int] = {}
+        for event in self.events:
+            counts[event.kind] = counts.get(event.kind, 0) + 1
+        return {
+            "postmortems": self.postmortems,
+            "definition_errors": len(self.definition_errors),
+            "read_errors": len(self.read_errors),
+            "actions": len(self.actions),
+            **counts,
+        }
+
+
+class Engine:
+    """Runs cycles against one store and one set of trackers. Cycles never overlap."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        trackers: Mapping[str, Tracker],
+        teams: Mapping[str, Team],
+        postmortems_dir: Path,
+        reports_dir: Path,
+        create_grace: timedelta,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.trackers = trackers
+        self.teams = teams
+        self.postmortems_dir = postmortems_dir
+        self.reports_dir = reports_dir
+        self.create_grace = create_grace
+        self.clock = clock
+        self._running = threading.Lock()
+
+    def run_cycle(self, *, dry_run: bool = False) -> CycleResult:
+        result = CycleResult(started_at=self.clock(), dry_run=dry_run)
+        if not self._running.acquire(blocking=False):
+            log.warning("previous cycle still running; skipping this one")
+            result.skipped = True
+            return result
+        try:
+            self._cycle(result)
+        finally:
+            self._running.release()
+        return result
+
+    def _cycle(self, result: CycleResult) -> None:
+        loaded = load_definitions([self.postmortems_dir], self.teams)
+        result.definition_errors = list(loaded.errors)
+        for error in loaded.errors:
+            log.error("definition skipped", error=str(error))
+        definitions = [Definition(lp.postmortem, str(lp.path)) for lp in loaded.postmortems]
+        result.postmortems = len(definitions)
+
+        snapshot = self.store.snapshot()
+        observations = observe(definitions, self.teams, snapshot, self.trackers)
+        result.read_errors = {str(k): v for k, v in observations.read_errors.items()}
+        result.actions = plan(definitions, self.teams, snapshot, observations, self.clock(), self.create_grace)
+        if result.dry_run:
+            result.finished_at = self.clock()
+            return
+
+        cycle_id = self.store.start_cycle(result.started_at)
+        applier = Applier(
+            self.store,
+            self.trackers,
+            {d.postmortem.id: d.postmortem for d in definitions},
+            self.reports_dir,
+            self.clock,
+        )
+        result.events = applier.apply(result.actions)
+        result.finished_at = self.clock()
+        self.store.finish_cycle(cycle_id, result.finished_at, result.ok, result.summary())
+        log.info("cycle finished", ok=result.ok, **result.summary())

@@ -1,0 +1,82 @@
+"""What an action item's tracker issue says. Pure functions.
+
+The text names the owning team and the systems involved, never a person: it is built only
+from the definition's team, description, summary and contributing factors.
+"""
+
+from __future__ import annotations
+
+from config.teams import Team
+from connectors.base import ItemKey, NewIssue
+from sync.model import ActionItem, PostMortem
+
+TITLE_LIMIT = 200
+CONTEXT_LIMIT = 600
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _cell(text: str) -> str:
+    # Table cells are one line and must not close the cell early.
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def issue_title(pm: PostMortem, item: ActionItem) -> str:
+    first_line = item.description.strip().splitlines()[0]
+    return _clip(f"[{pm.id}] {first_line}", TITLE_LIMIT)
+
+
+def incident_window(pm: PostMortem) -> str:
+    start = pm.detected_at.strftime("%Y-%m-%d %H:%M %Z").strip()
+    if pm.resolved_at is None:
+        return f"detected {start}, not yet resolved"
+    minutes = round((pm.resolved_at - pm.detected_at).total_seconds() / 60)
+    return f"detected {start}, resolved after {minutes} min"
+
+
+def issue_body(pm: PostMortem, item: ActionItem, team_name: str) -> str:
+    """The issue body in Markdown (converted to Atlassian Document Format for Jira)."""
+    lines = [
+        f"**Action item {item.id} of post-mortem {pm.id}: {pm.title}**",
+        "",
+        item.description.strip(),
+        "",
+        "| | |",
+        "|---|---|",
+        f"| Owning team | {_cell(team_name)} |",
+        f"| Priority | {item.priority.value} |",
+        f"| Deadline | {item.deadline.isoformat()} |",
+        f"| Post-mortem | {_cell(pm.id)}: {_cell(pm.title)} (severity {pm.severity}) |",
+        f"| Incident | {incident_window(pm)} |",
+    ]
+    if pm.summary.strip():
+        lines += ["", "### Context", "", _clip(pm.summary, CONTEXT_LIMIT)]
+    if pm.contributing_factors:
+        lines += ["", "### Contributing factors", ""]
+        for factor in pm.contributing_factors:
+            kind = "systemic" if factor.systemic else "one-off"
+            lines.append(f"- {_clip(factor.description, 200)} ({factor.category.value}, {kind})")
+    lines += [
+        "",
+        "---",
+        f"_Filed by postmortem-sync for {team_name}. Close this issue when the work is done, "
+        "or close it as not planned if the team decides against it: the post-mortem follows "
+        "this issue's status and closes when all of its action items are finished._",
+    ]
+    return "\n".join(lines)
+
+
+def new_issue(pm: PostMortem, item: ActionItem, team_name: str, team: Team) -> NewIssue:
+    return NewIssue(
+        item=ItemKey(pm.id, item.id),
+        target=team.target,
+        title=issue_title(pm, item),
+        body_markdown=issue_body(pm, item, team_name),
+        priority=item.priority.value,
+        deadline=item.deadline,
+        labels=tuple(team.labels),
+        issue_type=getattr(team, "issue_type", "Task"),
+    )

@@ -1,0 +1,103 @@
+"""Reading the trackers at the start of a cycle: statuses of linked issues, markers of the rest.
+
+Read-only: ``sync --dry-run`` runs this too. Failures are collected, not raised: an item
+that could not be read keeps its last known status and can neither close its post-mortem
+nor be filed again.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import structlog
+
+from config.teams import Team
+from connectors.base import IssueRef, IssueState, ItemKey, Tracker, TrackerError, TransientError
+from sync.plan import Definition, Observations
+from sync.store import Snapshot
+
+log = structlog.get_logger(__name__)
+
+#: Consecutive transient failures after which a tracker is left alone for the rest of a cycle.
+GIVE_UP_AFTER = 3
+#: How far before a create attempt to search for its issue (clock skew between us and the tracker).
+SKEW_MARGIN = timedelta(minutes=10)
+#: Issues are filed after an incident is detected, so searches need not look further back.
+BEFORE_INCIDENT = timedelta(days=1)
+
+
+@dataclass
+class _TrackerHealth:
+    failures: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def down(self, kind: str) -> bool:
+        return self.failures[kind] >= GIVE_UP_AFTER
+
+    def record(self, kind: str, exc: TrackerError | None) -> None:
+        if exc is None:
+            self.failures[kind] = 0
+        elif isinstance(exc, TransientError):
+            self.failures[kind] += 1
+
+
+def observe(
+    definitions: Sequence[Definition],
+    teams: Mapping[str, Team],
+    snapshot: Snapshot,
+    trackers: Mapping[str, Tracker],
+) -> Observations:
+    states: dict[ItemKey, IssueState] = {}
+    read_errors: dict[ItemKey, str] = {}
+    searched: set[ItemKey] = set()
+    found: dict[ItemKey, IssueState] = {}
+    health = _TrackerHealth()
+    to_search: dict[tuple[str, str], dict[ItemKey, datetime]] = defaultdict(dict)
+
+    for definition in definitions:
+        pm = definition.postmortem
+        for item in pm.action_items:
+            key = ItemKey(pm.id, item.id)
+            stored = snapshot.items.get(key)
+            if stored is not None and stored.linked:
+                tracker = trackers.get(stored.tracker)
+                if tracker is None or health.down(stored.tracker):
+                    read_errors[key] = f"{stored.tracker} is not reachable in this cycle"
+                    continue
+                ref = IssueRef(
+                    tracker="jira" if stored.tracker == "jira" else "github",
+                    target=stored.target,
+                    key=stored.issue_key or "",
+                    id=stored.issue_id or "",
+                    url=stored.issue_url or "",
+                )
+                try:
+                    states[key] = tracker.get_issue(ref)
+                    health.record(stored.tracker, None)
+                except TrackerError as exc:
+                    health.record(stored.tracker, exc)
+                    read_errors[key] = str(exc)
+                    log.warning("issue read failed", item=str(key), issue=ref.key, error=str(exc))
+                continue
+            team = teams[item.owner]
+            if stored is not None and stored.create_started_at is not None:
+                since = stored.create_started_at - SKEW_MARGIN
+            else:
+                since = pm.detected_at - BEFORE_INCIDENT
+            to_search[(team.tracker, team.target)][key] = since
+
+    for (kind, target), keys in to_search.items():
+        tracker = trackers.get(kind)
+        if tracker is None or health.down(kind):
+            continue
+        try:
+            found.update(tracker.find_by_marker(target, keys, min(keys.values())))
+            searched.update(keys)
+            health.record(kind, None)
+        except TrackerError as exc:
+            health.record(kind, exc)
+            log.warning("marker search failed; nothing will be filed there this cycle", tracker=kind, target=target, error=str(exc))
+
+    return Observations(states=states, read_errors=read_errors, searched=frozenset(searched), found=found)

@@ -1,0 +1,127 @@
+"""What ``postmortem-sync status`` shows: post-mortems, their items, and the worker's health."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from connectors.base import ItemStatus
+from sync.store import Store, StoredItem
+
+_STYLE = {
+    "completed": "green",
+    "wont-fix": "cyan",
+    "in-progress": "yellow",
+    "open": "white",
+    "unknown": "magenta",
+    "not filed": "red",
+}
+
+
+def item_state(item: StoredItem) -> str:
+    if item.status is not None:
+        return item.status.value
+    return "not filed"
+
+
+def is_overdue(item: StoredItem, today: date) -> bool:
+    return item.deadline < today and not (item.status and item.status.finished)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def collect(store: Store, today: date) -> dict[str, Any]:
+    """The status as plain data (the ``--json`` shape; stable for scripts)."""
+    snap = store.snapshot()
+    good = store.last_good_cycle()
+    last = store.last_cycles(1)
+    postmortems = []
+    for pm in sorted(snap.postmortems.values(), key=lambda p: p.id):
+        items = sorted(
+            (i for k, i in snap.items.items() if k.postmortem_id == pm.id),
+            key=lambda i: i.key.item_id,
+        )
+        postmortems.append(
+            {
+                "id": pm.id,
+                "title": pm.title,
+                "state": pm.state,
+                "source": pm.source_path,
+                "closed_at": _iso(pm.closed_at),
+                "report_path": pm.report_path,
+                "report_url": pm.report_url,
+                "items": [
+                    {
+                        "id": i.key.item_id,
+                        "team": i.team,
+                        "tracker": i.tracker,
+                        "issue": i.issue_key,
+                        "url": i.issue_url,
+                        "status": item_state(i),
+                        "detail": i.status_detail,
+                        "deadline": i.deadline.isoformat(),
+                        "priority": i.priority,
+                        "overdue": is_overdue(i, today),
+                        "finished_at": _iso(i.finished_at),
+                        "status_seen_at": _iso(i.status_seen_at),
+                        "in_definition": i.in_definition,
+                        "problem": i.last_error,
+                    }
+                    for i in items
+                ],
+            }
+        )
+    return {
+        "last_cycle": (
+            {"started_at": _iso(last[0].started_at), "finished_at": _iso(last[0].finished_at), "ok": last[0].ok, "summary": last[0].summary}
+            if last
+            else None
+        ),
+        "last_good_cycle_finished_at": _iso(good.finished_at) if good else None,
+        "postmortems": postmortems,
+    }
+
+
+def render(data: dict[str, Any], console: Console) -> None:
+    if not data["postmortems"]:
+        console.print("No post-mortems in the store yet: run [bold]postmortem-sync sync --once[/bold] first.")
+    for pm in data["postmortems"]:
+        done = sum(1 for i in pm["items"] if i["status"] in (ItemStatus.COMPLETED.value, ItemStatus.WONT_FIX.value))
+        title = f"{pm['id']}  {pm['title']}  [{pm['state']}, {done}/{len(pm['items'])} finished]"
+        table = Table(title=title, title_justify="left", expand=False)
+        for column in ("Item", "Team", "Issue", "Status", "Deadline", "Priority", "Note"):
+            table.add_column(column)
+        for item in pm["items"]:
+            notes = []
+            if item["overdue"]:
+                notes.append("[red]overdue[/red]")
+            if not item["in_definition"]:
+                notes.append("removed from definition")
+            if item["problem"]:
+                notes.append(item["problem"])
+            style = _STYLE.get(item["status"], "white")
+            table.add_row(
+                item["id"],
+                item["team"],
+                item["issue"] or "-",
+                f"[{style}]{item['status']}[/{style}]",
+                item["deadline"],
+                item["priority"],
+                "; ".join(notes),
+            )
+        console.print(table)
+        if pm["report_path"]:
+            where = f" and posted at {pm['report_url']}" if pm["report_url"] else ""
+            console.print(f"  report: {pm['report_path']}{where}")
+        console.print()
+    last = data["last_cycle"]
+    if last:
+        state = "ok" if last["ok"] else "with problems"
+        console.print(f"Last cycle: started {last['started_at']}, {state}.")
+    good = data["last_good_cycle_finished_at"]
+    console.print(f"Last good cycle finished: {good or 'never'}.")

@@ -1,0 +1,59 @@
+"""The long-running worker: one cycle every ``poll_interval`` seconds until SIGTERM.
+
+``schedule`` runs jobs in this thread, one at a time, so cycles never overlap. A cycle that
+takes longer than the interval is followed by exactly one cycle, not a burst of catch-ups:
+``schedule`` plans the next run from when the job finished.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+
+import schedule
+import structlog
+
+from sync.cycle import Engine
+
+log = structlog.get_logger(__name__)
+
+
+class Worker:
+    def __init__(self, engine: Engine, poll_interval: int) -> None:
+        self.engine = engine
+        self.poll_interval = poll_interval
+        self.stopping = threading.Event()
+        self.cycles = 0
+
+    def cycle(self) -> None:
+        """One cycle; an exception is logged and the loop goes on."""
+        self.cycles += 1
+        try:
+            result = self.engine.run_cycle()
+            if not result.ok:
+                log.warning("cycle finished with problems", **result.summary())
+        except Exception:
+            log.exception("cycle failed; the next one runs on schedule")
+
+    def stop(self, signum: int | None = None, _frame: FrameType | None = None) -> None:
+        if not self.stopping.is_set():
+            log.info("stopping after the current cycle", signal=signum)
+        self.stopping.set()
+
+    def run(self, max_cycles: int | None = None) -> None:
+        previous = {sig: signal.signal(sig, self.stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        scheduler = schedule.Scheduler()
+        scheduler.every(self.poll_interval).seconds.do(self.cycle)
+        log.info("worker started", poll_interval=self.poll_interval)
+        try:
+            self.cycle()
+            while not self.stopping.is_set() and (max_cycles is None or self.cycles < max_cycles):
+                scheduler.run_pending()
+                idle = scheduler.idle_seconds
+                self.stopping.wait(timeout=min(1.0, max(idle if idle is not None else 1.0, 0.05)))
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            log.info("worker stopped", cycles=self.cycles)
+
