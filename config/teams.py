@@ -49,9 +49,7 @@ from config.yamlfile import (
 JIRA_PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]+$")
 #: GitHub's own rules: an owner is 1-39 letters, digits or single hyphens; a repository
 #: name is letters, digits, '.', '_' and '-'.
-GITHUB_REPO = re.compile(
-    r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}/[A-Za-z0-9._-]{1,100}$"
-)
+GITHUB_REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}/[A-Za-z0-9._-]{1,100}$")
 
 
 class TeamsFileError(SourceErrors):
@@ -120,6 +118,7 @@ class GitHubTeam(_Team):
 #: A configured team; ``tracker`` tells which kind.
 Team = Annotated[JiraTeam | GitHubTeam, Field(discriminator="tracker")]
 
+
 def _team_name(value: str) -> str:
     # Owners in definitions are matched exactly; hidden spaces would make that fail silently.
     if value != value.strip():
@@ -127,9 +126,7 @@ def _team_name(value: str) -> str:
     return value
 
 
-TeamName = Annotated[
-    str, StringConstraints(min_length=1, max_length=100), AfterValidator(_team_name)
-]
+TeamName = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_team_name)]
 
 
 class TeamsFile(BaseModel):

@@ -106,8 +106,12 @@ class SourceError(Exception):
 
     def sort_key(self) -> tuple[str, int, str, str]:
         """Orders errors as an author reads a file: by file, then line (unknown last)."""
-        return (self.path, self.line if self.line is not None else 1 << 30, self.field or "",
-                self.message)
+        return (
+            self.path,
+            self.line if self.line is not None else 1 << 30,
+            self.field or "",
+            self.message,
+        )
 
 
 class YamlError(SourceError):
@@ -243,9 +247,10 @@ def _decode(source: bytes | str, name: str, max_bytes: int, first_line: int) -> 
     if b"\x00" in raw:
         line = raw[: raw.index(b"\x00")].count(b"\n") + first_line
         raise YamlError(
-            name, line, None,
-            "this is a binary file, not YAML text (it contains NUL bytes); "
-            "if it is UTF-16 text, save it as UTF-8",
+            name,
+            line,
+            None,
+            "this is a binary file, not YAML text (it contains NUL bytes); if it is UTF-16 text, save it as UTF-8",
         )
     if raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark, as some editors write
         raw = raw[3:]
@@ -254,7 +259,9 @@ def _decode(source: bytes | str, name: str, max_bytes: int, first_line: int) -> 
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + first_line
         raise YamlError(
-            name, line, None,
+            name,
+            line,
+            None,
             f"not valid UTF-8 text (byte 0x{raw[exc.start]:02X}); save the file as UTF-8",
         ) from None
 
@@ -320,7 +327,13 @@ def _timestamp(value: str) -> Any:
         year, month, day, hour, minute, second, fraction, zone = match.groups()
         micro = int((fraction or "0")[:6].ljust(6, "0"))
         return datetime(
-            int(year), int(month), int(day), int(hour), int(minute), int(second), micro,
+            int(year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            int(second),
+            micro,
             tzinfo=_zone(zone),
         )
     except ValueError:  # 2024-02-30, 25:00: not a real moment; the model will say so
@@ -346,23 +359,32 @@ _LEADING_TAB = re.compile(r"^ *\t[ \t]*\S", re.MULTILINE)
 
 #: ruamel's wording for common mistakes, with a hint an author can act on.
 _SYNTAX_HINTS = (
-    ("mapping values are not allowed here",
-     "a ':' is not allowed here: put quotes around a value that contains ': ', "
-     "or check the indentation"),
-    ("could not find expected ':'",
-     "expected 'key: value' here: check the indentation, or a quote that is not closed"),
-    ("found unexpected end of stream",
-     "the file ends inside a quoted value: a quote is not closed"),
-    ("found undefined tag handle",
-     "unknown '!' tag: put quotes around values that start with '!'"),
-    ("expected <block end>, but found",
-     "the indentation does not line up with the lines above"),
-    ("found character '\\t' that cannot start any token",
-     "a tab character is not allowed here; use spaces"),
-    ("found character '@' that cannot start any token",
-     "a value cannot start with '@': put it in quotes"),
-    ("found character '`' that cannot start any token",
-     "a value cannot start with '`': put it in quotes"),
+    (
+        "mapping values are not allowed here",
+        "a ':' is not allowed here: put quotes around a value that contains ': ', or check the indentation",
+    ),
+    (
+        "could not find expected ':'",
+        "expected 'key: value' here: check the indentation, or a quote that is not closed",
+    ),
+    (
+        "found unexpected end of stream",
+        "the file ends inside a quoted value: a quote is not closed",
+    ),
+    ("found undefined tag handle", "unknown '!' tag: put quotes around values that start with '!'"),
+    ("expected <block end>, but found", "the indentation does not line up with the lines above"),
+    (
+        "found character '\\t' that cannot start any token",
+        "a tab character is not allowed here; use spaces",
+    ),
+    (
+        "found character '@' that cannot start any token",
+        "a value cannot start with '@': put it in quotes",
+    ),
+    (
+        "found character '`' that cannot start any token",
+        "a value cannot start with '`': put it in quotes",
+    ),
 )
 
 
@@ -419,8 +441,7 @@ class _Builder:
         return YamlError(self.name, line, format_field(path) if path else None, message)
 
     def build(self) -> YamlDocument:
-        tab_lines = [self.text.count("\n", 0, m.start()) + self.offset
-                     for m in _LEADING_TAB.finditer(self.text)]
+        tab_lines = [self.text.count("\n", 0, m.start()) + self.offset for m in _LEADING_TAB.finditer(self.text)]
         try:
             data, spans = self._parse()
         except MarkedYAMLError as exc:
@@ -432,9 +453,9 @@ class _Builder:
         except ReaderError as exc:
             line = self.text.count("\n", 0, int(exc.position or 0)) + self.offset
             raise self.fail(
-                line, None,
-                f"contains a control character (U+{int(exc.character):04X}) that YAML "
-                "does not allow; delete it",
+                line,
+                None,
+                f"contains a control character (U+{int(exc.character):04X}) that YAML does not allow; delete it",
             ) from None
         except YAMLError as exc:  # unmarked: ruamel could not even say where
             raise self.fail(None, None, f"not valid YAML: {exc}") from None
@@ -490,7 +511,8 @@ class _Builder:
                     root = done.value
             elif kind == "AliasEvent":
                 raise self.fail(
-                    line, self._path_here(stack),
+                    line,
+                    self._path_here(stack),
                     f"YAML aliases (*{event.anchor}) are not allowed; write the value out in full",
                 )
             elif kind == "DocumentStartEvent":
@@ -500,9 +522,9 @@ class _Builder:
             raise self.fail(None, None, "file is empty (it has only comments)")
         if not isinstance(root, dict):
             raise self.fail(
-                self.offset, None,
-                f"the file must be a mapping of fields (key: value) at the top level, "
-                f"not {_kind(root)}",
+                self.offset,
+                None,
+                f"the file must be a mapping of fields (key: value) at the top level, not {_kind(root)}",
             )
         self.lines.setdefault((), self.offset)
         return root, spans
@@ -510,29 +532,29 @@ class _Builder:
     def _document(self, event: Any, line: int | None, count: int) -> None:
         if count > 1:
             raise self.fail(
-                line, None,
-                "the file holds more than one YAML document ('---'); "
-                "put each one in its own file",
+                line,
+                None,
+                "the file holds more than one YAML document ('---'); put each one in its own file",
             )
         version = event.version
         if version is not None and tuple(version) != (1, 2):
             directive = re.search(r"^%YAML", self.text, re.MULTILINE)
             at = self.text.count("\n", 0, directive.start()) if directive else 0
             raise self.fail(
-                at + self.offset, None,
+                at + self.offset,
+                None,
                 f"only YAML 1.2 is read; remove the '%YAML {version[0]}.{version[1]}' line",
             )
 
     def _open(self, event: Any, kind: str, line: int | None, stack: list[_Open]) -> None:
         if event.tag not in _COLLECTION_TAGS:
             raise self.fail(
-                line, self._path_here(stack),
+                line,
+                self._path_here(stack),
                 f"YAML tags such as {event.tag} are not supported; remove it",
             )
         if stack and stack[-1].expects_key:
-            raise self.fail(
-                line, stack[-1].path or None, "a key must be plain text, not a list or mapping"
-            )
+            raise self.fail(line, stack[-1].path or None, "a key must be plain text, not a list or mapping")
         path = self._child_path(stack)
         if len(path) >= MAX_DEPTH:
             raise self.fail(line, path[:2], f"nested more than {MAX_DEPTH} levels deep")
@@ -576,9 +598,9 @@ class _Builder:
         first = top.seen.get(key)
         if first is not None:
             raise self.fail(
-                line, path,
-                f'duplicate key "{key}": it is already set on line {first}; '
-                "keep one of the two",
+                line,
+                path,
+                f'duplicate key "{key}": it is already set on line {first}; keep one of the two',
             )
         if line is not None:
             top.seen[key] = line
@@ -592,7 +614,8 @@ class _Builder:
         if tag in ("!", _STR_TAG):
             return event.value
         raise self.fail(
-            line, self._path_here(stack),
+            line,
+            self._path_here(stack),
             f"YAML tags such as {tag.replace('tag:yaml.org,2002:', '!!')} are not supported; "
             "remove it (put the value in quotes to keep it as text)",
         )
@@ -610,9 +633,7 @@ class _Open:
 
     __slots__ = ("key", "line", "path", "seen", "value")
 
-    def __init__(
-        self, value: dict[str, Any] | list[Any], path: FieldPath, line: int | None
-    ) -> None:
+    def __init__(self, value: dict[str, Any] | list[Any], path: FieldPath, line: int | None) -> None:
         self.value = value
         self.path = path
         self.line = line
@@ -686,9 +707,7 @@ def errors_from_validation(
     return sorted(kept, key=SourceError.sort_key)
 
 
-def merge_errors(
-    primary: Iterable[SourceError], secondary: Iterable[SourceError]
-) -> list[SourceError]:
+def merge_errors(primary: Iterable[SourceError], secondary: Iterable[SourceError]) -> list[SourceError]:
     """``primary`` plus those of ``secondary`` about other places.
 
     Our own checks say more than pydantic's generic words; when both found a problem at the
@@ -720,9 +739,7 @@ def _data_path(data: Any, loc: Sequence[PathPart]) -> FieldPath:
     return tuple(path)
 
 
-def _message(
-    detail: Any, path: FieldPath, model: type[BaseModel] | None, hints: Mapping[str, str]
-) -> str:
+def _message(detail: Any, path: FieldPath, model: type[BaseModel] | None, hints: Mapping[str, str]) -> str:
     kind: str = detail["type"]
     ctx: dict[str, Any] = detail.get("ctx") or {}
     value = detail.get("input")
@@ -744,8 +761,9 @@ def _message(
     if kind == "timezone_aware":
         if isinstance(value, date) and not isinstance(value, datetime):
             return f"needs a time and a timezone, not only a date{got}: e.g. 2024-03-12T14:47:00Z"
-        return (f"needs a timezone{got}: add Z for UTC or an offset, "
-                "e.g. 2024-03-12T14:47:00Z or 2024-03-12T15:47:00+01:00")
+        return (
+            f"needs a timezone{got}: add Z for UTC or an offset, e.g. 2024-03-12T14:47:00Z or 2024-03-12T15:47:00+01:00"
+        )
     if kind.startswith("datetime"):
         return f"not a valid date and time{got}; write it like 2024-03-12T14:47:00Z"
     if kind == "string_pattern_mismatch":

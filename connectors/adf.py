@@ -274,11 +274,7 @@ def _merge(nodes: list[Node]) -> list[Node]:
     out: list[Node] = []
     for node in nodes:
         prev = out[-1] if out else None
-        if (
-            prev is not None
-            and node["type"] == prev["type"] == "text"
-            and node.get("marks") == prev.get("marks")
-        ):
+        if prev is not None and node["type"] == prev["type"] == "text" and node.get("marks") == prev.get("marks"):
             out[-1] = {**prev, "text": prev["text"] + node["text"]}
         else:
             out.append(node)
@@ -333,9 +329,7 @@ def _render(node: Any) -> str:
     if kind == "orderedList":
         start = attrs.get("order", 1)
         first = start if isinstance(start, int) else 1
-        return "\n".join(
-            _render_item(item, f"{n}. ") for n, item in enumerate(_children(node), first)
-        )
+        return "\n".join(_render_item(item, f"{n}. ") for n, item in enumerate(_children(node), first))
     if kind in _LIST_TYPES:
         return "\n".join(_render_item(item, "- ") for item in _children(node))
     if kind == "table":

@@ -77,8 +77,9 @@ class GitHubTracker:
 
     def _repo(self, target: str) -> Repository:
         if target not in self._repos:
-            # lazy: no request until the repository is used.
-            self._repos[target] = self._gh.get_repo(target, lazy=True)
+            # One GET per repository and process; it also tells a missing repository
+            # (404) apart from a missing issue.
+            self._repos[target] = self._call(f"GET repository {target}", lambda: self._gh.get_repo(target))
         return self._repos[target]
 
     def _state(self, target: str, issue: Issue) -> IssueState:
@@ -134,7 +135,12 @@ class GitHubTracker:
         repo = self._repo(target)
 
         def scan() -> dict[ItemKey, IssueState]:
-            kwargs: dict[str, Any] = {"state": "all", "labels": [TRACKING_LABEL], "sort": "created", "direction": "asc"}
+            kwargs: dict[str, Any] = {
+                "state": "all",
+                "labels": [TRACKING_LABEL],
+                "sort": "created",
+                "direction": "asc",
+            }
             if since is not None:
                 kwargs["since"] = since
             found: dict[ItemKey, IssueState] = {}

@@ -192,7 +192,7 @@ class JiraTracker:
         while True:
             page: dict[str, Any] = self._call(
                 what,
-                lambda: self._jira.enhanced_search_issues(
+                lambda token=token: self._jira.enhanced_search_issues(  # type: ignore[misc]
                     jql,
                     nextPageToken=token,
                     maxResults=_PAGE,
@@ -201,7 +201,7 @@ class JiraTracker:
                 ),
             )
             issues = page.get("issues") if isinstance(page, dict) else None
-            if not isinstance(issues, list) or "isLast" not in page and "nextPageToken" not in page:
+            if not isinstance(issues, list) or ("isLast" not in page and "nextPageToken" not in page):
                 # An answer without its paging fields is not "nothing found".
                 raise TrackerError(f"{what}: the search answer is incomplete")
             yield from issues
@@ -212,11 +212,15 @@ class JiraTracker:
     def post_comment(self, issue_key: str, body_markdown: str, marker: str) -> CommentRef:
         for comment in self._comments(issue_key):
             if marker in adf_to_text(comment.get("body")):
-                return CommentRef(issue_key=issue_key, url=self._comment_url(issue_key, comment), already_there=True)
+                return CommentRef(
+                    issue_key=issue_key,
+                    url=self._comment_url(issue_key, comment),
+                    already_there=True,
+                )
         doc = markdown_to_adf(f"{body_markdown}\n\n{marker}")
         created = self._call(
             f"POST comment on {issue_key}",
-            lambda: self._jira.add_comment(issue_key, doc),  # type: ignore[arg-type]
+            lambda: self._jira.add_comment(issue_key, doc),
         )
         return CommentRef(issue_key=issue_key, url=self._comment_url(issue_key, created.raw))
 
@@ -225,7 +229,9 @@ class JiraTracker:
         while True:
             page = self._call(
                 f"GET comments of {issue_key}",
-                lambda: self._jira.comments(issue_key, start_at=start, max_results=_PAGE),
+                lambda start=start: self._jira.comments(  # type: ignore[misc]
+                    issue_key, start_at=start, max_results=_PAGE
+                ),
             )
             for comment in page:
                 yield comment.raw
@@ -237,7 +243,7 @@ class JiraTracker:
         return f"{self.url}/browse/{issue_key}?focusedCommentId={comment.get('id', '')}"
 
     def close(self) -> None:
-        self._jira.close()
+        self._jira.close()  # type: ignore[no-untyped-call]
 
 
 def _labels(labels: Iterable[str]) -> list[str]:

@@ -12,9 +12,7 @@ from collections.abc import Collection
 from connectors.base import ItemStatus
 
 #: Jira resolutions that mean "the work will not be done", compared case-insensitively.
-WONT_FIX_RESOLUTIONS: frozenset[str] = frozenset(
-    {"won't do", "won't fix", "duplicate", "cannot reproduce", "declined"}
-)
+WONT_FIX_RESOLUTIONS: frozenset[str] = frozenset({"won't do", "won't fix", "duplicate", "cannot reproduce", "declined"})
 #: Done-category status names that mean the same where a project sets no resolution
 #: (team-managed projects often close with a "Won't do" status instead).
 WONT_FIX_STATUSES: frozenset[str] = frozenset(
@@ -31,7 +29,7 @@ IN_PROGRESS_LABELS: frozenset[str] = frozenset({"in progress", "in-progress", "s
 
 
 def _norm(text: str | None) -> str:
-    # Jira sites mix typographic and straight apostrophes ("Won’t Do").
+    # Jira sites mix typographic and straight apostrophes (a right single quotation mark in "Won't Do").
     return (text or "").strip().lower().replace("\u2019", "'")
 
 

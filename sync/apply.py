@@ -102,7 +102,13 @@ class Applier:
             case CreateIssue():
                 self._create(action, now)
             case LinkIssue():
-                self._link(action.key, action.state, now, "linked", "found by its marker: filed by an earlier, interrupted run")
+                self._link(
+                    action.key,
+                    action.state,
+                    now,
+                    "linked",
+                    "found by its marker: filed by an earlier, interrupted run",
+                )
             case WaitForCreate():
                 self.events.append(Event("waiting", str(action.key), action.describe()))
             case RecordStatus():
@@ -139,7 +145,13 @@ class Applier:
             log.warning("create outcome unknown", item=str(action.key), error=str(exc))
             self.events.append(Event("error", str(action.key), message))
             return
-        self._link(action.key, state, self.clock(), "filed", f"filed for {action.team}: {action.issue.title}")
+        self._link(
+            action.key,
+            state,
+            self.clock(),
+            "filed",
+            f"filed for {action.team}: {action.issue.title}",
+        )
 
     def _link(self, key: ItemKey, state: IssueState, now: datetime, kind: str, message: str) -> None:
         self.store.link_issue(
@@ -155,7 +167,11 @@ class Applier:
 
     def _status(self, key: ItemKey, state: IssueState, now: datetime) -> None:
         self.store.record_status(
-            key, status=state.status, detail=state.detail, seen_at=now, finished_at=state.finished_at
+            key,
+            status=state.status,
+            detail=state.detail,
+            seen_at=now,
+            finished_at=state.finished_at,
         )
 
     def _close(self, pm_id: str, now: datetime) -> None:
@@ -170,12 +186,25 @@ class Applier:
         path = Path(stored.report_path) if stored.report_path else None
         if path is None or not path.exists():
             # The report file was removed since closing: write it again from the store.
-            text = render_report(self.postmortems[action.postmortem_id], self.store.snapshot().items, stored.closed_at or now)
+            text = render_report(
+                self.postmortems[action.postmortem_id],
+                self.store.snapshot().items,
+                stored.closed_at or now,
+            )
             path = write_report(self.reports_dir, action.postmortem_id, text)
         tracker = self.trackers[tracker_of(action.tracking_issue)]
         comment = tracker.post_comment(
-            action.tracking_issue, path.read_text(encoding="utf-8"), report_marker(action.postmortem_id)
+            action.tracking_issue,
+            path.read_text(encoding="utf-8"),
+            report_marker(action.postmortem_id),
         )
         self.store.mark_report_posted(action.postmortem_id, comment.url, now)
         note = "was already there" if comment.already_there else "posted"
-        self.events.append(Event("posted", action.postmortem_id, f"report {note} on {action.tracking_issue}", comment.url))
+        self.events.append(
+            Event(
+                "posted",
+                action.postmortem_id,
+                f"report {note} on {action.tracking_issue}",
+                comment.url,
+            )
+        )

@@ -62,7 +62,11 @@ def _parser() -> argparse.ArgumentParser:
 
     sync = sub.add_parser("sync", help="run one sync cycle (--once) or show what it would do (--dry-run)")
     mode = sync.add_mutually_exclusive_group()
-    mode.add_argument("--once", action="store_true", help="run one cycle and exit; the exit code says whether it succeeded (default)")
+    mode.add_argument(
+        "--once",
+        action="store_true",
+        help="run one cycle and exit; the exit code says whether it succeeded (default)",
+    )
     mode.add_argument("--dry-run", action="store_true", help="read the trackers, print the plan, change nothing")
 
     status = sub.add_parser("status", help="show post-mortems, their action items and the worker's health")
@@ -70,10 +74,23 @@ def _parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser("validate", help="check post-mortem definition files; exit 1 if any is invalid")
     validate.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="definition files or folders")
-    validate.add_argument("--teams", type=Path, default=None, help="teams file (default: PMSYNC_TEAMS_FILE or ./teams.yaml)")
+    validate.add_argument(
+        "--teams",
+        type=Path,
+        default=None,
+        help="teams file (default: PMSYNC_TEAMS_FILE or ./teams.yaml)",
+    )
 
-    demo = sub.add_parser("demo", help="watch a post-mortem's whole life against a built-in tracker emulator (no credentials)")
-    demo.add_argument("--workdir", type=Path, default=None, help="keep the demo's files here (default: a temporary folder)")
+    demo = sub.add_parser(
+        "demo",
+        help="watch a post-mortem's whole life against a built-in tracker emulator (no credentials)",
+    )
+    demo.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="keep the demo's files here (default: a temporary folder)",
+    )
     return parser
 
 
@@ -161,10 +178,23 @@ def print_cycle(result: CycleResult, console: Console) -> None:
         for action in result.actions:
             console.print(f"would {action.describe()}", soft_wrap=True, markup=False)
         return
-    marks = {"filed": "+", "linked": "=", "mirrored": "~", "closed": "✔", "posted": "✉", "reopened": "↺", "waiting": "…", "error": "✗"}
+    marks = {
+        "filed": "+",
+        "linked": "=",
+        "mirrored": "~",
+        "closed": "✔",
+        "posted": "✉",
+        "reopened": "↺",
+        "waiting": "…",
+        "error": "✗",
+    }
     for event in result.events:
         where = f" <{event.url}>" if event.url else ""
-        console.print(f"{marks.get(event.kind, '-')} {event.kind:<8} {event.subject}: {event.message}{where}", soft_wrap=True, markup=False)
+        console.print(
+            f"{marks.get(event.kind, '-')} {event.kind:<8} {event.subject}: {event.message}{where}",
+            soft_wrap=True,
+            markup=False,
+        )
     summary = result.summary()
     console.print(
         f"{'OK' if result.ok else 'Finished with problems'}: {summary['postmortems']} post-mortems, "

@@ -145,12 +145,15 @@ def run_demo(console: Console, workdir: Path | None = None) -> int:
     """Run the demo end to end; returns the exit code."""
     source = examples_dir()
     clock = DemoClock(DEMO_START)
-    with _workdir(workdir) as work, Emulator(
-        github_token=DEMO_GITHUB_TOKEN,
-        jira_email=DEMO_JIRA_EMAIL,
-        jira_token=DEMO_JIRA_TOKEN,
-        clock=clock.epoch,
-    ) as emulator:
+    with (
+        _workdir(workdir) as work,
+        Emulator(
+            github_token=DEMO_GITHUB_TOKEN,
+            jira_email=DEMO_JIRA_EMAIL,
+            jira_token=DEMO_JIRA_TOKEN,
+            clock=clock.epoch,
+        ) as emulator,
+    ):
         postmortems = work / "postmortems"
         if postmortems.exists():
             shutil.rmtree(postmortems)
@@ -177,9 +180,9 @@ def run_demo(console: Console, workdir: Path | None = None) -> int:
             reports_dir=work / "reports",
             jira_url=emulator.jira_url,
             jira_email=DEMO_JIRA_EMAIL,
-            jira_token=DEMO_JIRA_TOKEN,  # type: ignore[arg-type]
+            jira_token=DEMO_JIRA_TOKEN,
             github_url=emulator.github_url,
-            github_token=DEMO_GITHUB_TOKEN,  # type: ignore[arg-type]
+            github_token=DEMO_GITHUB_TOKEN,
             # Loopback only: no need to pace writes as GitHub asks real integrations to.
             github_seconds_between_writes=0,
             http_timeout=10,
@@ -200,13 +203,22 @@ def run_demo(console: Console, workdir: Path | None = None) -> int:
             _cycle(engine, console, "3. Next cycle: statuses are mirrored back")
 
             clock.jump_to(datetime(2024, 3, 25, 11, 0, tzinfo=UTC))
-            console.print(Rule("4. A week later, the teams finish (one item is dropped as won't do)", align="left"))
+            console.print(
+                Rule(
+                    "4. A week later, the teams finish (one item is dropped as won't do)",
+                    align="left",
+                )
+            )
             teams.jira("AI-4", "Done")
             teams.jira("AI-1", "Done")
             teams.jira("AI-5", "Done", resolution="Won't Do")
             teams.github("AI-3", "closed", "completed")
             console.print()
-            _cycle(engine, console, "5. Next cycle: all items finished, the post-mortem closes, its report is posted")
+            _cycle(
+                engine,
+                console,
+                "5. Next cycle: all items finished, the post-mortem closes, its report is posted",
+            )
 
             _cycle(engine, console, "6. Run again: nothing is filed twice")
 
@@ -214,7 +226,11 @@ def run_demo(console: Console, workdir: Path | None = None) -> int:
             closed = store.snapshot().postmortems[PAYMENT_OUTAGE]
             console.print(Rule(f"The follow-through report ({closed.report_path})", align="left"))
             if closed.report_path:
-                console.print(Path(closed.report_path).read_text(encoding="utf-8"), markup=False, soft_wrap=True)
+                console.print(
+                    Path(closed.report_path).read_text(encoding="utf-8"),
+                    markup=False,
+                    soft_wrap=True,
+                )
             console.print(f"\nPosted as a comment at {closed.report_url}\n", markup=False)
 
             console.print(Rule("postmortem-sync status", align="left"))

@@ -40,12 +40,8 @@ YAML_SUFFIXES = (".yaml", ".yml")
 
 #: The model's formats in words, for "has the wrong format" errors.
 PATTERN_HINTS = {
-    IDENTIFIER_PATTERN: (
-        "may use only letters, digits and . _ : - (no spaces), starting with a letter or digit"
-    ),
-    TRACKING_ISSUE_PATTERN: (
-        "must be a GitHub issue (owner/repo#12) or a Jira issue key (PLAT-12)"
-    ),
+    IDENTIFIER_PATTERN: ("may use only letters, digits and . _ : - (no spaces), starting with a letter or digit"),
+    TRACKING_ISSUE_PATTERN: ("must be a GitHub issue (owner/repo#12) or a Jira issue key (PLAT-12)"),
 }
 
 
@@ -131,11 +127,12 @@ def load_definitions(
             if first is not None:
                 first_path, first_line = first
                 where = f"{first_path} (line {first_line})" if first_line else first_path
-                result.errors.append(doc.error(
-                    ("id",),
-                    f'post-mortem id "{pm_id}" is already used by {where}; '
-                    "give this post-mortem its own id",
-                ))
+                result.errors.append(
+                    doc.error(
+                        ("id",),
+                        f'post-mortem id "{pm_id}" is already used by {where}; give this post-mortem its own id',
+                    )
+                )
                 continue
             claimed[pm_id] = (doc.path, doc.lines.line_of(("id",)))
         try:
@@ -218,11 +215,13 @@ def _check_items(doc: YamlDocument, teams: Collection[str]) -> list[SourceError]
         if key in first_index:
             first = first_index[key]
             line = doc.lines.line_of(("action_items", first, "id"))
-            errors.append(doc.error(
-                ("action_items", index, "id"),
-                f"{DuplicateItemId(key, index)} (first at action_items[{first}], line {line}); "
-                "ids must stay unique and stable",
-            ))
+            errors.append(
+                doc.error(
+                    ("action_items", index, "id"),
+                    f"{DuplicateItemId(key, index)} (first at action_items[{first}], line {line}); "
+                    "ids must stay unique and stable",
+                )
+            )
         else:
             first_index[key] = index
     return errors
@@ -231,10 +230,7 @@ def _check_items(doc: YamlDocument, teams: Collection[str]) -> list[SourceError]
 def _owner_problem(owner: str, teams: Collection[str]) -> str:
     owner = owner.strip()
     if "@" in owner:
-        problem = (
-            f'owner "{owner}" looks like a person; action items are owned by a team, '
-            "never by an individual"
-        )
+        problem = f'owner "{owner}" looks like a person; action items are owned by a team, never by an individual'
     else:
         problem = f'owner "{owner}" is not a configured team'
         guess = closest_name(owner, teams)

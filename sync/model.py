@@ -24,9 +24,7 @@ from pydantic import (
 #: Ids appear in issue markers and file names: printable, no whitespace, no slash.
 IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
 #: ``owner/repo#N`` (GitHub) or ``KEY-N`` (Jira).
-TRACKING_ISSUE_PATTERN = (
-    r"^([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+#[1-9][0-9]*|[A-Z][A-Z0-9_]+-[1-9][0-9]*)$"
-)
+TRACKING_ISSUE_PATTERN = r"^([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+#[1-9][0-9]*|[A-Z][A-Z0-9_]+-[1-9][0-9]*)$"
 
 
 def _date_not_number(value: Any) -> Any:
@@ -39,9 +37,7 @@ def _date_not_number(value: Any) -> Any:
 
 def _timestamp_not_number(value: Any) -> Any:
     if isinstance(value, int | float):
-        raise ValueError(
-            f"must be a date and time such as 2024-03-12T14:47:00Z, not the number {value}"
-        )
+        raise ValueError(f"must be a date and time such as 2024-03-12T14:47:00Z, not the number {value}")
     return value
 
 
@@ -55,9 +51,7 @@ def _not_a_bool(value: Any) -> Any:
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Identifier = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=64, pattern=IDENTIFIER_PATTERN
-    ),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=IDENTIFIER_PATTERN),
 ]
 #: A calendar date (``2024-03-26``).
 Day = Annotated[date, BeforeValidator(_date_not_number)]
@@ -134,10 +128,13 @@ class PostMortem(_Strict):
     action_items: tuple[ActionItem, ...] = Field(min_length=1)
     lessons_learned: tuple[Text, ...] = ()
     #: ``owner/repo#N`` (GitHub) or ``KEY-N`` (Jira): where the closing report is posted.
-    tracking_issue: Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, pattern=TRACKING_ISSUE_PATTERN),
-    ] | None = None
+    tracking_issue: (
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, pattern=TRACKING_ISSUE_PATTERN),
+        ]
+        | None
+    ) = None
 
     @model_validator(mode="after")
     def _check_consistency(self) -> PostMortem:

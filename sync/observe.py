@@ -98,6 +98,11 @@ def observe(
             health.record(kind, None)
         except TrackerError as exc:
             health.record(kind, exc)
-            log.warning("marker search failed; nothing will be filed there this cycle", tracker=kind, target=target, error=str(exc))
+            log.warning(
+                "marker search failed; nothing will be filed there this cycle",
+                tracker=kind,
+                target=target,
+                error=str(exc),
+            )
 
     return Observations(states=states, read_errors=read_errors, searched=frozenset(searched), found=found)

@@ -271,7 +271,9 @@ def _plan_closure(
                 close.append(PostReport(pm.id, pm.tracking_issue))
             return close
         return []
-    reasons = [f"{k.item_id} is {fresh[k].status.value} again" for k in keys if k in fresh and not fresh[k].status.finished]
+    reasons = [
+        f"{k.item_id} is {fresh[k].status.value} again" for k in keys if k in fresh and not fresh[k].status.finished
+    ]
     reasons += [
         f"{k.item_id} was added"
         for k in keys

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -94,14 +93,18 @@ def render_report(pm: PostMortem, items: Mapping[ItemKey, StoredItem], closed_at
             )
         )
     days = (closed_at - pm.detected_at).days
-    text = _env().get_template("followthrough.md.j2").render(
-        pm=pm,
-        incident=incident_window(pm),
-        items=rows,
-        counts={"completed": completed, "wont_fix": wont_fix, "on_time": on_time, "late": late},
-        closed_at=closed_at.strftime("%Y-%m-%d"),
-        days_to_close=days,
-        factors=pm.contributing_factors,
+    text = (
+        _env()
+        .get_template("followthrough.md.j2")
+        .render(
+            pm=pm,
+            incident=incident_window(pm),
+            items=rows,
+            counts={"completed": completed, "wont_fix": wont_fix, "on_time": on_time, "late": late},
+            closed_at=closed_at.strftime("%Y-%m-%d"),
+            days_to_close=days,
+            factors=pm.contributing_factors,
+        )
     )
     # Template conditionals leave runs of blank lines; Markdown needs at most one.
     return re.sub(r"\n{3,}", "\n\n", text)

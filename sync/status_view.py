@@ -78,7 +78,12 @@ def collect(store: Store, today: date) -> dict[str, Any]:
         )
     return {
         "last_cycle": (
-            {"started_at": _iso(last[0].started_at), "finished_at": _iso(last[0].finished_at), "ok": last[0].ok, "summary": last[0].summary}
+            {
+                "started_at": _iso(last[0].started_at),
+                "finished_at": _iso(last[0].finished_at),
+                "ok": last[0].ok,
+                "summary": last[0].summary,
+            }
             if last
             else None
         ),

@@ -320,7 +320,14 @@ class Store:
             row.last_error = error
 
     def link_issue(
-        self, key: ItemKey, *, issue_id: str, issue_key: str, issue_url: str, target: str, now: datetime
+        self,
+        key: ItemKey,
+        *,
+        issue_id: str,
+        issue_key: str,
+        issue_url: str,
+        target: str,
+        now: datetime,
     ) -> None:
         with self._tx() as s:
             row = self._item(s, key)

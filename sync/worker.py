@@ -56,4 +56,3 @@ class Worker:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             log.info("worker stopped", cycles=self.cycles)
-

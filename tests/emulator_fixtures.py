@@ -52,9 +52,7 @@ def make_jira(emu: Emulator, token: str = JIRA_TOKEN) -> jira.JIRA:
 
 def start_emulator(**kwargs: Any) -> Emulator:
     """An emulator with the test credentials, ``acme/payments`` and ``PLAT``, started."""
-    emu = Emulator(
-        github_token=GITHUB_TOKEN, jira_email=JIRA_EMAIL, jira_token=JIRA_TOKEN, **kwargs
-    )
+    emu = Emulator(github_token=GITHUB_TOKEN, jira_email=JIRA_EMAIL, jira_token=JIRA_TOKEN, **kwargs)
     emu.add_github_repo(REPO)
     emu.add_jira_project(PROJECT, name="Platform")
     return emu.start()

@@ -307,9 +307,7 @@ CASES: list[tuple[str, str, Node]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("markdown", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
-)
+@pytest.mark.parametrize(("markdown", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_markdown_to_adf(markdown: str, expected: Node) -> None:
     assert convert(markdown) == expected
 
@@ -335,9 +333,7 @@ MARK_CASES: list[tuple[str, str, list[Node]]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("markdown", "expected"), [c[1:] for c in MARK_CASES], ids=[c[0] for c in MARK_CASES]
-)
+@pytest.mark.parametrize(("markdown", "expected"), [c[1:] for c in MARK_CASES], ids=[c[0] for c in MARK_CASES])
 def test_mark_combinations(markdown: str, expected: list[Node]) -> None:
     assert convert(markdown) == doc(p(*expected))
 
@@ -417,9 +413,7 @@ def test_round_trip_keeps_all_words(markdown: str) -> None:
 def test_round_trip_report_table_rows() -> None:
     text = adf_to_text(convert(REPORT))
     assert "# | Action item | Tracker | Status | Closed" in text
-    assert (
-        "1 | Add circuit breaker | PAY-101 (https://j.example/PAY-101) | completed | 2024-04-22"
-    ) in text
+    assert ("1 | Add circuit breaker | PAY-101 (https://j.example/PAY-101) | completed | 2024-04-22") in text
     assert "- Item 3 was superseded by the platform-wide runbook" in text
 
 
@@ -525,9 +519,7 @@ TEXT_CASES: list[tuple[str, Node, str]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("document", "expected"), [c[1:] for c in TEXT_CASES], ids=[c[0] for c in TEXT_CASES]
-)
+@pytest.mark.parametrize(("document", "expected"), [c[1:] for c in TEXT_CASES], ids=[c[0] for c in TEXT_CASES])
 def test_adf_to_text(document: Node, expected: str) -> None:
     assert adf_to_text(document) == expected
 

@@ -41,11 +41,7 @@ from tests.emulator_fixtures import (
 
 def _contracts_dir() -> Path | None:
     configured = os.environ.get("PMSYNC_API_CONTRACTS")
-    path = (
-        Path(configured)
-        if configured
-        else Path(__file__).resolve().parents[1] / ".." / "shared" / "api-contracts"
-    )
+    path = Path(configured) if configured else Path(__file__).resolve().parents[1] / ".." / "shared" / "api-contracts"
     return path if (path / "README.md").is_file() else None
 
 
@@ -142,10 +138,7 @@ def _spec(name: str) -> tuple[OpenAPI, list[tuple[str, re.Pattern[str]]]]:
     document["servers"] = [{"url": SPEC_SERVER}]
     _null_in_nullable_enums(document)
     config = Config(extra_format_validators={"date-time": _jira_date_time})
-    templates = [
-        (path, re.compile("^" + re.sub(r"\{[^/}]+\}", "[^/]+", path) + "$"))
-        for path in document["paths"]
-    ]
+    templates = [(path, re.compile("^" + re.sub(r"\{[^/}]+\}", "[^/]+", path) + "$")) for path in document["paths"]]
     # Prefer literal paths (``/search/jql``) over templated ones (``/search/{x}``).
     templates.sort(key=lambda t: (t[0].count("{"), -len(t[0])))
     return OpenAPI.from_dict(document, config=config), templates
@@ -161,9 +154,7 @@ class Verdict:
     errors: list[str]
 
 
-def _validate(
-    name: str, exchanges: list[Exchange], rewrite: Callable[[str], str] = lambda p: p
-) -> list[Verdict]:
+def _validate(name: str, exchanges: list[Exchange], rewrite: Callable[[str], str] = lambda p: p) -> list[Verdict]:
     openapi, templates = _spec(name)
     verdicts = []
     for ex in exchanges:
@@ -178,9 +169,7 @@ def _validate(
         tolerated = KNOWN_DEVIATIONS.get((method, template, status), ("", ""))[0]
         prepared = ex.request.copy()
         spec_url = urlsplit(SPEC_SERVER)
-        prepared.url = urlunsplit(
-            (spec_url.scheme, spec_url.netloc, path, parts.query, parts.fragment)
-        )
+        prepared.url = urlunsplit((spec_url.scheme, spec_url.netloc, path, parts.query, parts.fragment))
         request = RequestsOpenAPIRequest(prepared)
         response = RequestsOpenAPIResponse(ex.response)
         errors = [
@@ -204,9 +193,7 @@ def _describe(error: BaseException) -> str:
 
 
 def _assert_conforms(verdicts: list[Verdict], expected: set[tuple[str, str, int]]) -> None:
-    failures = [
-        f"{v.method} {v.template} -> {v.status}: {err}" for v in verdicts for err in v.errors
-    ]
+    failures = [f"{v.method} {v.template} -> {v.status}: {err}" for v in verdicts for err in v.errors]
     assert not failures, "responses that break the contract:\n" + "\n".join(failures)
     covered = {(v.method, v.template, v.status) for v in verdicts if v.template}
     missing = expected - covered
@@ -243,9 +230,7 @@ GITHUB_EXPECTED = {
 def _github_scenario(emu: Emulator) -> None:
     gh = make_github(emu, per_page=2)
     repo = gh.get_repo(REPO)
-    issues = [
-        repo.create_issue(title=f"item {n}", body="pm-1/a1", labels=["pm-item"]) for n in range(5)
-    ]
+    issues = [repo.create_issue(title=f"item {n}", body="pm-1/a1", labels=["pm-item"]) for n in range(5)]
     assert len(list(repo.get_issues(state="all", labels=["pm-item"]))) == 5
     first = repo.get_issue(1)
     assert first.update() is False  # 304
@@ -271,9 +256,7 @@ def _github_scenario(emu: Emulator) -> None:
     with pytest.raises(github.UnknownObjectException):
         repo.get_issue(404)
     auth = {"Authorization": f"token {GITHUB_TOKEN}"}
-    missing_title = requests.post(
-        f"{emu.github_url}/repos/{REPO}/issues", json={"body": "x"}, headers=auth, timeout=5
-    )
+    missing_title = requests.post(f"{emu.github_url}/repos/{REPO}/issues", json={"body": "x"}, headers=auth, timeout=5)
     assert missing_title.status_code == 422
     emu.add_github_repo("acme/archive", has_issues=False)
     disabled = requests.post(
@@ -285,9 +268,7 @@ def _github_scenario(emu: Emulator) -> None:
     assert disabled.status_code == 410
 
 
-def test_github_answers_match_the_openapi_description(
-    emu: Emulator, recorded: list[Exchange]
-) -> None:
+def test_github_answers_match_the_openapi_description(emu: Emulator, recorded: list[Exchange]) -> None:
     _github_scenario(emu)
     repo_id = emu.add_github_repo(REPO)["id"]
 
@@ -375,17 +356,13 @@ def _jira_scenario(emu: Emulator) -> None:
         jc._get_json("search", params={"jql": query})
 
 
-def test_jira_answers_match_the_openapi_description(
-    emu: Emulator, recorded: list[Exchange]
-) -> None:
+def test_jira_answers_match_the_openapi_description(emu: Emulator, recorded: list[Exchange]) -> None:
     _jira_scenario(emu)
     verdicts = _validate("jira-cloud.openapi.json", recorded)
     _assert_conforms(verdicts, JIRA_EXPECTED)
 
 
-def test_jira_search_jql_pages_carry_only_cursor_fields(
-    emu: Emulator, recorded: list[Exchange]
-) -> None:
+def test_jira_search_jql_pages_carry_only_cursor_fields(emu: Emulator, recorded: list[Exchange]) -> None:
     for n in range(3):
         emu.jira_create_issue(PROJECT, f"item {n}")
     jc = make_jira(emu)
@@ -393,9 +370,7 @@ def test_jira_search_jql_pages_carry_only_cursor_fields(
     token = None
     pages = []
     while True:
-        page = jc.enhanced_search_issues(
-            f"project = {PROJECT}", maxResults=2, nextPageToken=token, json_result=True
-        )
+        page = jc.enhanced_search_issues(f"project = {PROJECT}", maxResults=2, nextPageToken=token, json_result=True)
         assert isinstance(page, dict)
         pages.append(page)
         token = page.get("nextPageToken")
@@ -403,6 +378,4 @@ def test_jira_search_jql_pages_carry_only_cursor_fields(
             break
     assert [set(p) for p in pages] == [{"issues", "isLast", "nextPageToken"}, {"issues", "isLast"}]
     assert [p["isLast"] for p in pages] == [False, True]
-    _assert_conforms(
-        _validate("jira-cloud.openapi.json", recorded), {("GET", "/rest/api/3/search/jql", 200)}
-    )
+    _assert_conforms(_validate("jira-cloud.openapi.json", recorded), {("GET", "/rest/api/3/search/jql", 200)})

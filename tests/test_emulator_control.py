@@ -56,9 +56,7 @@ def test_control_api_drives_both_trackers(emulator: Emulator) -> None:
     _post(gh_base, "/jira/projects", {"key": "OPS", "name": "Operations"})
     created = _post(jira_base, "/jira/projects/OPS/issues", {"summary": "tracking"})
     assert created["key"] == "OPS-1"
-    moved = _post(
-        jira_base, "/jira/issues/OPS-1/transition", {"status": "Done", "resolution": "Declined"}
-    )
+    moved = _post(jira_base, "/jira/issues/OPS-1/transition", {"status": "Done", "resolution": "Declined"})
     assert moved["fields"]["resolution"]["name"] == "Declined"
     assert make_jira(emulator).issue("OPS-1").fields.status.statusCategory.key == "done"
     assert make_github(emulator).get_repo("acme/web").get_issue(1).state_reason == "not_planned"
@@ -170,9 +168,7 @@ def test_jql_parser_accepts(query: str) -> None:
     assert parse(query).where is not None
 
 
-@pytest.mark.parametrize(
-    "query", ["project = ", "project PLAT", "project = PLAT ORDER key", "a = b)", "a = %"]
-)
+@pytest.mark.parametrize("query", ["project = ", "project PLAT", "project = PLAT ORDER key", "a = b)", "a = %"])
 def test_jql_parser_rejects(query: str) -> None:
     with pytest.raises(JqlError, match=r"^Error in the JQL Query"):
         parse(query)

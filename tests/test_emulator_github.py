@@ -24,18 +24,14 @@ __all__ = ["emulator", "gh"]
 
 def _count(emu: Emulator, method: str, path_suffix: str) -> int:
     return sum(
-        1
-        for r in emu.request_log
-        if r.server == "github" and r.method == method and r.path.endswith(path_suffix)
+        1 for r in emu.request_log if r.server == "github" and r.method == method and r.path.endswith(path_suffix)
     )
 
 
 def test_create_and_get_issue(emulator: Emulator, gh: github.Github) -> None:
     assert gh.get_user().login == "pmsync-bot"
     repo = gh.get_repo(REPO)
-    created = repo.create_issue(
-        title="Add alert on queue depth", body="marker: pm-1/a1", labels=["pm-item", "sev2"]
-    )
+    created = repo.create_issue(title="Add alert on queue depth", body="marker: pm-1/a1", labels=["pm-item", "sev2"])
     assert created.number == 1
     assert created.state == "open"
     assert created.user.login == "pmsync-bot"
@@ -168,14 +164,10 @@ def test_validation_error_body(emulator: Emulator) -> None:
         timeout=5,
     )
     assert response.status_code == 422
-    assert response.json()["errors"] == [
-        {"resource": "Issue", "code": "missing_field", "field": "title"}
-    ]
+    assert response.json()["errors"] == [{"resource": "Issue", "code": "missing_field", "field": "title"}]
 
 
-def test_conditional_get_answers_304_without_spending_quota(
-    emulator: Emulator, gh: github.Github
-) -> None:
+def test_conditional_get_answers_304_without_spending_quota(emulator: Emulator, gh: github.Github) -> None:
     issue = gh.get_repo(REPO).create_issue(title="etag")
     issue = gh.get_repo(REPO).get_issue(issue.number)
     remaining = gh.rate_limiting[0]
@@ -225,9 +217,7 @@ def test_search_issues(gh: github.Github) -> None:
 
 def test_commit_then_fail_creates_exactly_one_issue(emulator: Emulator, gh: github.Github) -> None:
     repo = gh.get_repo(REPO)
-    emulator.faults.add(
-        method="POST", path=r"^/repos/[^/]+/[^/]+/issues$", mode="commit_then_fail", times=1
-    )
+    emulator.faults.add(method="POST", path=r"^/repos/[^/]+/[^/]+/issues$", mode="commit_then_fail", times=1)
 
     with pytest.raises(github.GithubException) as exc:
         repo.create_issue(title="lost answer")

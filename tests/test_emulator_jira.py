@@ -94,9 +94,7 @@ def test_create_and_get_issue(emulator: Emulator, jc: jira.JIRA) -> None:
         ({"issuetype": {"name": "Saga"}}, "issuetype"),
     ],
 )
-def test_create_validation_errors(
-    emulator: Emulator, jc: jira.JIRA, extra: dict[str, Any], field: str
-) -> None:
+def test_create_validation_errors(emulator: Emulator, jc: jira.JIRA, extra: dict[str, Any], field: str) -> None:
     with pytest.raises(jira.JIRAError) as exc:
         jc.create_issue(fields={**_fields("x"), **extra}, prefetch=False)
     assert exc.value.status_code == 400
@@ -134,9 +132,7 @@ def test_enhanced_search_pages_with_next_page_token(emulator: Emulator, jc: jira
     assert keys[0] == "PLAT-120"
 
 
-def test_search_jql_defaults_to_id_only_and_has_no_totals(
-    emulator: Emulator, jc: jira.JIRA
-) -> None:
+def test_search_jql_defaults_to_id_only_and_has_no_totals(emulator: Emulator, jc: jira.JIRA) -> None:
     emulator.jira_create_issue(PROJECT, "one")
     raw = jc._session.get(jc._get_url("search/jql"), params={"jql": f"project = {PROJECT}"}).json()
     assert raw == {"issues": [{"id": "10001"}], "isLast": True}
@@ -320,14 +316,10 @@ def test_reset_raises_connection_error(emulator: Emulator, jc: jira.JIRA) -> Non
 
 
 def test_wrong_password_is_rejected_even_for_server_info(emulator: Emulator) -> None:
-    response = requests.get(
-        f"{emulator.jira_url}/rest/api/3/serverInfo", auth=(JIRA_EMAIL, "nope"), timeout=5
-    )
+    response = requests.get(f"{emulator.jira_url}/rest/api/3/serverInfo", auth=(JIRA_EMAIL, "nope"), timeout=5)
     assert response.status_code == 401
     assert response.json()["errorMessages"][0].startswith("You are not authenticated")
     anonymous = requests.get(f"{emulator.jira_url}/rest/api/3/serverInfo", timeout=5)
     assert anonymous.status_code == 200
-    authed = requests.get(
-        f"{emulator.jira_url}/rest/api/3/myself", auth=(JIRA_EMAIL, JIRA_TOKEN), timeout=5
-    )
+    authed = requests.get(f"{emulator.jira_url}/rest/api/3/myself", auth=(JIRA_EMAIL, JIRA_TOKEN), timeout=5)
     assert authed.status_code == 200

@@ -22,10 +22,12 @@ from sync.model import Priority
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
-TEAMS = Teams({
-    "Platform Team": JiraTeam(tracker="jira", project="PLAT"),
-    "Payments Team": GitHubTeam(tracker="github", repo="acme/payments"),
-})
+TEAMS = Teams(
+    {
+        "Platform Team": JiraTeam(tracker="jira", project="PLAT"),
+        "Payments Team": GitHubTeam(tracker="github", repo="acme/payments"),
+    }
+)
 
 # A valid definition; each bad case below changes one line of it. Line numbers matter.
 VALID = """\
@@ -85,66 +87,189 @@ def test_read_definition_keeps_lines(tmp_path: Path) -> None:
 
 # (name, definition, expected line, expected field, fragment of the message)
 BAD_DEFINITIONS: list[tuple[str, str, int | None, str | None, str]] = [
-    ("unknown team with suggestion", _change("owner: Platform Team", "owner: Platfrom Team"),
-     15, "action_items[0].owner", 'not a configured team (did you mean "Platform Team"?); '
-     "configured teams: Payments Team, Platform Team"),
-    ("unknown team without suggestion", _change("owner: Platform Team", "owner: Security"),
-     15, "action_items[0].owner", "configured teams: Payments Team, Platform Team"),
-    ("owner is a person", _change("owner: Payments Team", "owner: jane@acme.example"),
-     20, "action_items[1].owner", "looks like a person"),
-    ("impossible date", _change("deadline: 2024-03-26", "deadline: 2024-02-30"),
-     16, "action_items[0].deadline", 'not a valid date ("2024-02-30")'),
-    ("deadline with a time", _change("deadline: 2024-03-26", "deadline: 2024-03-26T10:00:00Z"),
-     16, "action_items[0].deadline", "date without a time"),
-    ("deadline as a number", _change("deadline: 2024-03-26", "deadline: 20240326"),
-     16, "action_items[0].deadline", "not the number 20240326"),
-    ("missing deadline", _change("    deadline: 2024-03-26\n", ""),
-     13, "action_items[0].deadline", "required field is missing"),
-    ("missing owner", _change("    owner: Platform Team\n", ""),
-     13, "action_items[0].owner", "required field is missing"),
-    ("missing priority", _change("    priority: high\n", ""),
-     18, "action_items[1].priority", "required field is missing"),
+    (
+        "unknown team with suggestion",
+        _change("owner: Platform Team", "owner: Platfrom Team"),
+        15,
+        "action_items[0].owner",
+        'not a configured team (did you mean "Platform Team"?); configured teams: Payments Team, Platform Team',
+    ),
+    (
+        "unknown team without suggestion",
+        _change("owner: Platform Team", "owner: Security"),
+        15,
+        "action_items[0].owner",
+        "configured teams: Payments Team, Platform Team",
+    ),
+    (
+        "owner is a person",
+        _change("owner: Payments Team", "owner: jane@acme.example"),
+        20,
+        "action_items[1].owner",
+        "looks like a person",
+    ),
+    (
+        "impossible date",
+        _change("deadline: 2024-03-26", "deadline: 2024-02-30"),
+        16,
+        "action_items[0].deadline",
+        'not a valid date ("2024-02-30")',
+    ),
+    (
+        "deadline with a time",
+        _change("deadline: 2024-03-26", "deadline: 2024-03-26T10:00:00Z"),
+        16,
+        "action_items[0].deadline",
+        "date without a time",
+    ),
+    (
+        "deadline as a number",
+        _change("deadline: 2024-03-26", "deadline: 20240326"),
+        16,
+        "action_items[0].deadline",
+        "not the number 20240326",
+    ),
+    (
+        "missing deadline",
+        _change("    deadline: 2024-03-26\n", ""),
+        13,
+        "action_items[0].deadline",
+        "required field is missing",
+    ),
+    (
+        "missing owner",
+        _change("    owner: Platform Team\n", ""),
+        13,
+        "action_items[0].owner",
+        "required field is missing",
+    ),
+    (
+        "missing priority",
+        _change("    priority: high\n", ""),
+        18,
+        "action_items[1].priority",
+        "required field is missing",
+    ),
     ("missing id", _change("id: INC-2024-100\n", ""), 1, "id", "required field is missing"),
-    ("no action items", VALID.split("action_items:")[0] + "action_items: []\n",
-     12, "action_items", "needs at least 1 entry"),
-    ("unknown field", _change("    priority: critical", "    priority: critical\n    onwer: x"),
-     18, "action_items[0].onwer", 'unknown field (did you mean "owner"?)'),
-    ("unknown top-level field", _change("summary:", "sumary:"),
-     7, "sumary", 'did you mean "summary"'),
-    ("priority: urgent", _change("priority: critical", "priority: urgent"),
-     17, "action_items[0].priority", 'must be one of: critical, high, medium, low ("urgent")'),
-    ("category: people", _change("category: tooling", "category: people"),
-     11, "contributing_factors[0].category",
-     'must be one of: tooling, process, monitoring, testing, communication, design ("people")'),
-    ("severity: P0", _change("severity: P2", "severity: P0"),
-     3, "severity", 'must be one of: P1, P2, P3, P4 ("P0")'),
-    ("bad tracking_issue", _change("acme/payments#12", "payments-12"),
-     23, "tracking_issue", "must be a GitHub issue (owner/repo#12) or a Jira issue key"),
-    ("time without timezone", _change("detected_at: 2024-03-12T14:47:00Z",
-                                      "detected_at: 2024-03-12T14:47:00"),
-     4, "detected_at", "needs a timezone"),
-    ("date instead of time", _change("resolved_at: 2024-03-12T15:52:00Z",
-                                     "resolved_at: 2024-03-12"),
-     5, "resolved_at", "needs a time and a timezone"),
-    ("resolved before detected", _change("resolved_at: 2024-03-12T15:52:00Z",
-                                         "resolved_at: 2024-03-12T13:00:00Z"),
-     5, "resolved_at", "is earlier than detected_at"),
-    ("negative minutes", _change("minutes: 65", "minutes: -5"),
-     6, "impact.minutes", "must be 0 or more (-5)"),
-    ("duplicate action-item id", _change("  - id: AI-2", "  - id: AI-1"),
-     18, "action_items[1].id",
-     'action item id "AI-1" is used twice in this post-mortem (first at action_items[0], '
-     "line 13)"),
-    ("action-item id with a space", _change("  - id: AI-2", "  - id: AI 2"),
-     18, "action_items[1].id", "no spaces"),
-    ("empty title", _change("title: Checkout slowed down", "title: ''"),
-     2, "title", "must not be empty"),
-    ("timeline entry without actor",
-     _change("actor: CI/CD system, ", ""), 9, "timeline[0].actor", "required field is missing"),
-    ("duplicate key", _change("severity: P2", "severity: P2\nseverity: P3"),
-     4, "severity", "already set on line 3"),
-    ("yaml syntax", _change("title: Checkout slowed down", "title: Outage: checkout"),
-     2, None, "':' is not allowed here"),
+    (
+        "no action items",
+        VALID.split("action_items:")[0] + "action_items: []\n",
+        12,
+        "action_items",
+        "needs at least 1 entry",
+    ),
+    (
+        "unknown field",
+        _change("    priority: critical", "    priority: critical\n    onwer: x"),
+        18,
+        "action_items[0].onwer",
+        'unknown field (did you mean "owner"?)',
+    ),
+    (
+        "unknown top-level field",
+        _change("summary:", "sumary:"),
+        7,
+        "sumary",
+        'did you mean "summary"',
+    ),
+    (
+        "priority: urgent",
+        _change("priority: critical", "priority: urgent"),
+        17,
+        "action_items[0].priority",
+        'must be one of: critical, high, medium, low ("urgent")',
+    ),
+    (
+        "category: people",
+        _change("category: tooling", "category: people"),
+        11,
+        "contributing_factors[0].category",
+        'must be one of: tooling, process, monitoring, testing, communication, design ("people")',
+    ),
+    (
+        "severity: P0",
+        _change("severity: P2", "severity: P0"),
+        3,
+        "severity",
+        'must be one of: P1, P2, P3, P4 ("P0")',
+    ),
+    (
+        "bad tracking_issue",
+        _change("acme/payments#12", "payments-12"),
+        23,
+        "tracking_issue",
+        "must be a GitHub issue (owner/repo#12) or a Jira issue key",
+    ),
+    (
+        "time without timezone",
+        _change("detected_at: 2024-03-12T14:47:00Z", "detected_at: 2024-03-12T14:47:00"),
+        4,
+        "detected_at",
+        "needs a timezone",
+    ),
+    (
+        "date instead of time",
+        _change("resolved_at: 2024-03-12T15:52:00Z", "resolved_at: 2024-03-12"),
+        5,
+        "resolved_at",
+        "needs a time and a timezone",
+    ),
+    (
+        "resolved before detected",
+        _change("resolved_at: 2024-03-12T15:52:00Z", "resolved_at: 2024-03-12T13:00:00Z"),
+        5,
+        "resolved_at",
+        "is earlier than detected_at",
+    ),
+    (
+        "negative minutes",
+        _change("minutes: 65", "minutes: -5"),
+        6,
+        "impact.minutes",
+        "must be 0 or more (-5)",
+    ),
+    (
+        "duplicate action-item id",
+        _change("  - id: AI-2", "  - id: AI-1"),
+        18,
+        "action_items[1].id",
+        'action item id "AI-1" is used twice in this post-mortem (first at action_items[0], line 13)',
+    ),
+    (
+        "action-item id with a space",
+        _change("  - id: AI-2", "  - id: AI 2"),
+        18,
+        "action_items[1].id",
+        "no spaces",
+    ),
+    (
+        "empty title",
+        _change("title: Checkout slowed down", "title: ''"),
+        2,
+        "title",
+        "must not be empty",
+    ),
+    (
+        "timeline entry without actor",
+        _change("actor: CI/CD system, ", ""),
+        9,
+        "timeline[0].actor",
+        "required field is missing",
+    ),
+    (
+        "duplicate key",
+        _change("severity: P2", "severity: P2\nseverity: P3"),
+        4,
+        "severity",
+        "already set on line 3",
+    ),
+    (
+        "yaml syntax",
+        _change("title: Checkout slowed down", "title: Outage: checkout"),
+        2,
+        None,
+        "':' is not allowed here",
+    ),
 ]
 
 
@@ -153,9 +278,7 @@ BAD_DEFINITIONS: list[tuple[str, str, int | None, str | None, str]] = [
     [case[1:] for case in BAD_DEFINITIONS],
     ids=[case[0] for case in BAD_DEFINITIONS],
 )
-def test_bad_definition(
-    tmp_path: Path, text: str, line: int | None, field: str | None, fragment: str
-) -> None:
+def test_bad_definition(tmp_path: Path, text: str, line: int | None, field: str | None, fragment: str) -> None:
     file = _write(tmp_path, "inc.yaml", text)
     with pytest.raises(DefinitionError) as caught:
         load_definition(file, TEAMS)
@@ -203,8 +326,11 @@ def test_one_broken_file_leaves_the_others_loaded(tmp_path: Path) -> None:
     for n in range(1, 4):
         _write(tmp_path, f"inc-{n}.yaml", VALID.replace("INC-2024-100", f"INC-{n}"))
     _write(tmp_path, "inc-2b.yaml", "id: INC-9\ntitle: [unclosed\n")
-    _write(tmp_path, "inc-2c.yaml", VALID.replace("INC-2024-100", "INC-8").replace(
-        "priority: high", "priority: urgent"))
+    _write(
+        tmp_path,
+        "inc-2c.yaml",
+        VALID.replace("INC-2024-100", "INC-8").replace("priority: high", "priority: urgent"),
+    )
     result = load_definitions([tmp_path], TEAMS)
     assert [lp.postmortem.id for lp in result.postmortems] == ["INC-1", "INC-2", "INC-3"]
     assert [Path(e.path).name for e in result.errors] == ["inc-2b.yaml", "inc-2c.yaml"]
@@ -229,7 +355,8 @@ def test_a_broken_file_still_keeps_its_id(tmp_path: Path) -> None:
     result = load_definitions([tmp_path], TEAMS)
     assert result.postmortems == []
     assert [(Path(e.path).name, e.field) for e in result.errors] == [
-        ("a.yaml", "severity"), ("b.yaml", "id"),
+        ("a.yaml", "severity"),
+        ("b.yaml", "id"),
     ]
 
 
@@ -245,7 +372,9 @@ def test_examples_load_cleanly() -> None:
     assert pm.detected_at == datetime(2024, 3, 12, 14, 47, tzinfo=UTC)
     assert pm.resolved_at == datetime(2024, 3, 12, 15, 52, tzinfo=UTC)
     assert (pm.impact.minutes, pm.impact.users_affected, pm.impact.revenue_lost) == (
-        65, 347, 89000,
+        65,
+        347,
+        89000,
     )
     assert len(pm.contributing_factors) == 5
     assert [(i.id, i.owner, i.deadline.isoformat(), i.priority.value) for i in pm.action_items] == [

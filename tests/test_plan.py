@@ -42,35 +42,78 @@ PM = PostMortem.model_validate(
         "detected_at": "2024-03-12T14:47:00Z",
         "tracking_issue": "acme/payments#1",
         "action_items": [
-            {"id": "AI-1", "description": "Warn on big tables", "owner": "Platform Team", "deadline": "2024-03-26", "priority": "critical"},
-            {"id": "AI-2", "description": "Circuit breaker", "owner": "Payments Team", "deadline": "2024-04-02", "priority": "high"},
+            {
+                "id": "AI-1",
+                "description": "Warn on big tables",
+                "owner": "Platform Team",
+                "deadline": "2024-03-26",
+                "priority": "critical",
+            },
+            {
+                "id": "AI-2",
+                "description": "Circuit breaker",
+                "owner": "Payments Team",
+                "deadline": "2024-04-02",
+                "priority": "high",
+            },
         ],
     }
 )
 DEF = Definition(PM, "pm.yaml")
 K1, K2 = ItemKey("INC-1", "AI-1"), ItemKey("INC-1", "AI-2")
 STORED_PM = StoredPostMortem(
-    id="INC-1", title="Payment outage", source_path="pm.yaml", state="open", tracking_issue="acme/payments#1",
-    first_seen_at=NOW, closed_at=None, reopened_count=0, report_path=None, report_posted_at=None, report_url=None,
+    id="INC-1",
+    title="Payment outage",
+    source_path="pm.yaml",
+    state="open",
+    tracking_issue="acme/payments#1",
+    first_seen_at=NOW,
+    closed_at=None,
+    reopened_count=0,
+    report_path=None,
+    report_posted_at=None,
+    report_url=None,
 )
 
 
-def stored(key: ItemKey, *, linked: bool = True, status: ItemStatus | None = ItemStatus.OPEN, detail: str = "To Do",
-           started: datetime | None = None) -> StoredItem:
+def stored(
+    key: ItemKey,
+    *,
+    linked: bool = True,
+    status: ItemStatus | None = ItemStatus.OPEN,
+    detail: str = "To Do",
+    started: datetime | None = None,
+) -> StoredItem:
     item = PM.item(key.item_id)
     team = TEAMS[item.owner]
     return StoredItem(
-        key=key, team=item.owner, tracker=team.tracker, target=team.target, deadline=item.deadline,
-        priority=item.priority.value, description=item.description, in_definition=True,
-        issue_id="7" if linked else None, issue_key=f"{team.target}-7" if linked else None,
-        issue_url="http://t/7" if linked else None, create_started_at=started,
-        status=status if linked else None, status_detail=detail if linked else None,
-        status_seen_at=NOW if linked else None, finished_at=None, last_error=None,
+        key=key,
+        team=item.owner,
+        tracker=team.tracker,
+        target=team.target,
+        deadline=item.deadline,
+        priority=item.priority.value,
+        description=item.description,
+        in_definition=True,
+        issue_id="7" if linked else None,
+        issue_key=f"{team.target}-7" if linked else None,
+        issue_url="http://t/7" if linked else None,
+        create_started_at=started,
+        status=status if linked else None,
+        status_detail=detail if linked else None,
+        status_seen_at=NOW if linked else None,
+        finished_at=None,
+        last_error=None,
     )
 
 
 def state(key: ItemKey, status: ItemStatus, detail: str = "x") -> IssueState:
-    return IssueState(ref=IssueRef("jira", "PLAT", "PLAT-7", "7", "http://t/7"), status=status, detail=detail, item=key)
+    return IssueState(
+        ref=IssueRef("jira", "PLAT", "PLAT-7", "7", "http://t/7"),
+        status=status,
+        detail=detail,
+        item=key,
+    )
 
 
 def snap(*items: StoredItem, pm: StoredPostMortem | None = STORED_PM) -> Snapshot:
@@ -87,22 +130,26 @@ def run(snapshot: Snapshot, obs: Observations, definition: Definition = DEF) -> 
 
 CASES = [
     pytest.param(
-        snap(pm=None), Observations(searched=frozenset({K1, K2})),
+        snap(pm=None),
+        Observations(searched=frozenset({K1, K2})),
         ["RegisterPostMortem", "RecordItem", "CreateIssue", "RecordItem", "CreateIssue"],
         id="new post-mortem: record and file every item",
     ),
     pytest.param(
-        snap(pm=None), Observations(searched=frozenset({K2})),
+        snap(pm=None),
+        Observations(searched=frozenset({K2})),
         ["RegisterPostMortem", "RecordItem", "RecordItem", "CreateIssue"],
         id="marker search failed for one target: nothing filed there",
     ),
     pytest.param(
-        snap(pm=None), Observations(),
+        snap(pm=None),
+        Observations(),
         ["RegisterPostMortem", "RecordItem", "RecordItem"],
         id="no search completed: nothing filed at all",
     ),
     pytest.param(
-        snap(pm=None), Observations(searched=frozenset({K1, K2}), found={K1: state(K1, ItemStatus.OPEN)}),
+        snap(pm=None),
+        Observations(searched=frozenset({K1, K2}), found={K1: state(K1, ItemStatus.OPEN)}),
         ["RegisterPostMortem", "RecordItem", "LinkIssue", "RecordItem", "CreateIssue"],
         id="lost store: the marker finds the existing issue, no second one",
     ),
@@ -126,52 +173,99 @@ CASES = [
     ),
     pytest.param(
         snap(stored(K1), stored(K2)),
-        Observations(states={K1: state(K1, ItemStatus.OPEN, "To Do"), K2: state(K2, ItemStatus.OPEN, "To Do")}),
+        Observations(
+            states={
+                K1: state(K1, ItemStatus.OPEN, "To Do"),
+                K2: state(K2, ItemStatus.OPEN, "To Do"),
+            }
+        ),
         [],
         id="nothing changed: nothing to do",
     ),
     pytest.param(
         snap(stored(K1), stored(K2)),
-        Observations(states={K1: state(K1, ItemStatus.IN_PROGRESS, "In Progress"), K2: state(K2, ItemStatus.OPEN, "To Do")}),
+        Observations(
+            states={
+                K1: state(K1, ItemStatus.IN_PROGRESS, "In Progress"),
+                K2: state(K2, ItemStatus.OPEN, "To Do"),
+            }
+        ),
         ["RecordStatus"],
         id="status changed: mirror it",
     ),
     pytest.param(
         snap(stored(K1), stored(K2)),
-        Observations(states={K1: state(K1, ItemStatus.COMPLETED, "Done"), K2: state(K2, ItemStatus.WONT_FIX, "closed (not_planned)")}),
+        Observations(
+            states={
+                K1: state(K1, ItemStatus.COMPLETED, "Done"),
+                K2: state(K2, ItemStatus.WONT_FIX, "closed (not_planned)"),
+            }
+        ),
         ["RecordStatus", "RecordStatus", "ClosePostMortem", "PostReport"],
         id="all finished (one won't fix): close and post the report",
     ),
     pytest.param(
         snap(stored(K1), stored(K2)),
-        Observations(states={K1: state(K1, ItemStatus.COMPLETED, "Done"), K2: state(K2, ItemStatus.UNKNOWN, "closed (weird)")}),
+        Observations(
+            states={
+                K1: state(K1, ItemStatus.COMPLETED, "Done"),
+                K2: state(K2, ItemStatus.UNKNOWN, "closed (weird)"),
+            }
+        ),
         ["RecordStatus", "RecordStatus"],
         id="an unknown status never counts as finished",
     ),
     pytest.param(
-        snap(stored(K1, status=ItemStatus.COMPLETED, detail="Done"), stored(K2, status=ItemStatus.COMPLETED, detail="Done")),
+        snap(
+            stored(K1, status=ItemStatus.COMPLETED, detail="Done"),
+            stored(K2, status=ItemStatus.COMPLETED, detail="Done"),
+        ),
         Observations(states={K1: state(K1, ItemStatus.COMPLETED, "Done")}, read_errors={K2: "timeout"}),
         [],
         id="stored as done but unreadable now: do not close",
     ),
     pytest.param(
-        snap(stored(K1, status=ItemStatus.COMPLETED, detail="Done"), stored(K2, status=ItemStatus.COMPLETED, detail="Done"),
-             pm=replace(STORED_PM, state="closed", report_posted_at=NOW)),
-        Observations(states={K1: state(K1, ItemStatus.COMPLETED, "Done"), K2: state(K2, ItemStatus.OPEN, "open (reopened)")}),
+        snap(
+            stored(K1, status=ItemStatus.COMPLETED, detail="Done"),
+            stored(K2, status=ItemStatus.COMPLETED, detail="Done"),
+            pm=replace(STORED_PM, state="closed", report_posted_at=NOW),
+        ),
+        Observations(
+            states={
+                K1: state(K1, ItemStatus.COMPLETED, "Done"),
+                K2: state(K2, ItemStatus.OPEN, "open (reopened)"),
+            }
+        ),
         ["RecordStatus", "ReopenPostMortem"],
         id="an item reopens after closing: the post-mortem reopens",
     ),
     pytest.param(
-        snap(stored(K1, status=ItemStatus.COMPLETED, detail="Done"), stored(K2, status=ItemStatus.COMPLETED, detail="Done"),
-             pm=replace(STORED_PM, state="closed")),
-        Observations(states={K1: state(K1, ItemStatus.COMPLETED, "Done"), K2: state(K2, ItemStatus.COMPLETED, "Done")}),
+        snap(
+            stored(K1, status=ItemStatus.COMPLETED, detail="Done"),
+            stored(K2, status=ItemStatus.COMPLETED, detail="Done"),
+            pm=replace(STORED_PM, state="closed"),
+        ),
+        Observations(
+            states={
+                K1: state(K1, ItemStatus.COMPLETED, "Done"),
+                K2: state(K2, ItemStatus.COMPLETED, "Done"),
+            }
+        ),
         ["PostReport"],
         id="closed but report not yet posted: post it",
     ),
     pytest.param(
-        snap(stored(K1, status=ItemStatus.COMPLETED, detail="Done"), stored(K2, status=ItemStatus.COMPLETED, detail="Done"),
-             pm=replace(STORED_PM, state="closed", report_posted_at=NOW)),
-        Observations(states={K1: state(K1, ItemStatus.COMPLETED, "Done"), K2: state(K2, ItemStatus.COMPLETED, "Done")}),
+        snap(
+            stored(K1, status=ItemStatus.COMPLETED, detail="Done"),
+            stored(K2, status=ItemStatus.COMPLETED, detail="Done"),
+            pm=replace(STORED_PM, state="closed", report_posted_at=NOW),
+        ),
+        Observations(
+            states={
+                K1: state(K1, ItemStatus.COMPLETED, "Done"),
+                K2: state(K2, ItemStatus.COMPLETED, "Done"),
+            }
+        ),
         [],
         id="closed and posted: nothing more",
     ),
@@ -187,17 +281,38 @@ def test_created_issue_carries_marker_target_and_priority() -> None:
     actions = run(snap(pm=None), Observations(searched=frozenset({K1, K2})))
     creates = [a for a in actions if isinstance(a, CreateIssue)]
     jira, github = creates
-    assert (jira.tracker, jira.issue.target, jira.issue.priority, jira.issue.deadline) == ("jira", "PLAT", "critical", date(2024, 3, 26))
-    assert (github.tracker, github.issue.target, github.issue.labels) == ("github", "acme/payments", ("postmortem",))
+    assert (jira.tracker, jira.issue.target, jira.issue.priority, jira.issue.deadline) == (
+        "jira",
+        "PLAT",
+        "critical",
+        date(2024, 3, 26),
+    )
+    assert (github.tracker, github.issue.target, github.issue.labels) == (
+        "github",
+        "acme/payments",
+        ("postmortem",),
+    )
     assert jira.issue.item == K1 and github.issue.item == K2
     assert "Platform Team" in jira.issue.body_markdown and "INC-1" in jira.issue.title
 
 
 def test_changed_definition_is_recorded_but_status_is_not_touched() -> None:
-    changed = PM.model_copy(update={"action_items": (PM.action_items[0].model_copy(update={"deadline": date(2024, 5, 1)}), PM.action_items[1])})
+    changed = PM.model_copy(
+        update={
+            "action_items": (
+                PM.action_items[0].model_copy(update={"deadline": date(2024, 5, 1)}),
+                PM.action_items[1],
+            )
+        }
+    )
     actions = run(
         snap(stored(K1), stored(K2)),
-        Observations(states={K1: state(K1, ItemStatus.OPEN, "To Do"), K2: state(K2, ItemStatus.OPEN, "To Do")}),
+        Observations(
+            states={
+                K1: state(K1, ItemStatus.OPEN, "To Do"),
+                K2: state(K2, ItemStatus.OPEN, "To Do"),
+            }
+        ),
         Definition(changed, "pm.yaml"),
     )
     assert kinds(actions) == ["RecordItem"]
@@ -207,23 +322,35 @@ def test_changed_definition_is_recorded_but_status_is_not_touched() -> None:
 
 def test_removed_item_reregisters_the_postmortem() -> None:
     only_one = PM.model_copy(update={"action_items": PM.action_items[:1]})
-    actions = run(snap(stored(K1), stored(K2)), Observations(states={K1: state(K1, ItemStatus.OPEN, "To Do")}), Definition(only_one, "pm.yaml"))
+    actions = run(
+        snap(stored(K1), stored(K2)),
+        Observations(states={K1: state(K1, ItemStatus.OPEN, "To Do")}),
+        Definition(only_one, "pm.yaml"),
+    )
     register = actions[0]
     assert isinstance(register, RegisterPostMortem) and register.item_ids == frozenset({"AI-1"})
 
 
 def test_wait_says_until_when() -> None:
     started = NOW - timedelta(seconds=30)
-    actions = run(snap(stored(K1, linked=False, started=started), stored(K2)), Observations(searched=frozenset({K1})))
+    actions = run(
+        snap(stored(K1, linked=False, started=started), stored(K2)),
+        Observations(searched=frozenset({K1})),
+    )
     wait = next(a for a in actions if isinstance(a, WaitForCreate))
     assert wait.until == started + GRACE
 
 
 def test_every_action_describes_itself() -> None:
     samples: list[object] = [
-        *run(snap(pm=None), Observations(searched=frozenset({K1, K2}), found={K1: state(K1, ItemStatus.OPEN)})),
+        *run(
+            snap(pm=None),
+            Observations(searched=frozenset({K1, K2}), found={K1: state(K1, ItemStatus.OPEN)}),
+        ),
         RecordStatus(K1, state(K1, ItemStatus.COMPLETED, "Done"), "open"),
-        ClosePostMortem("INC-1"), PostReport("INC-1", "acme/payments#1"), ReopenPostMortem("INC-1", "AI-1 is open again"),
+        ClosePostMortem("INC-1"),
+        PostReport("INC-1", "acme/payments#1"),
+        ReopenPostMortem("INC-1", "AI-1 is open again"),
         LinkIssue(K1, state(K1, ItemStatus.OPEN)),
     ]
     for action in samples:

@@ -31,10 +31,23 @@ def test_timeliness(deadline: date, finished: date | None, expected: str) -> Non
 def _stored(item_id: str, status: ItemStatus, finished: datetime) -> StoredItem:
     item = PM.item(item_id)
     return StoredItem(
-        key=ItemKey(PM.id, item_id), team=item.owner, tracker="jira", target="PLAT", deadline=item.deadline,
-        priority=item.priority.value, description=item.description, in_definition=True, issue_id="1",
-        issue_key=f"PLAT-{item_id[-1]}", issue_url=f"http://jira/browse/PLAT-{item_id[-1]}", create_started_at=None,
-        status=status, status_detail="Done", status_seen_at=finished, finished_at=finished, last_error=None,
+        key=ItemKey(PM.id, item_id),
+        team=item.owner,
+        tracker="jira",
+        target="PLAT",
+        deadline=item.deadline,
+        priority=item.priority.value,
+        description=item.description,
+        in_definition=True,
+        issue_id="1",
+        issue_key=f"PLAT-{item_id[-1]}",
+        issue_url=f"http://jira/browse/PLAT-{item_id[-1]}",
+        create_started_at=None,
+        status=status,
+        status_detail="Done",
+        status_seen_at=finished,
+        finished_at=finished,
+        last_error=None,
     )
 
 
@@ -45,14 +58,27 @@ def test_report_lists_each_item_with_team_deadline_status_and_lateness(tmp_path:
     }
     text = render_report(PM, items, datetime(2024, 4, 1, tzinfo=UTC))
     assert "# Follow-through report: INC-1 Payment outage" in text
-    assert "| AI-1 | Warn on big tables | Platform Team | critical | 2024-03-26 | completed | 2024-03-29 | late by 3 days | [PLAT-1](http://jira/browse/PLAT-1) |" in text
-    assert "| AI-2 | Circuit breaker | Payments Team | high | 2024-04-02 | wont-fix | 2024-03-20 | n/a (won't fix) |" in text
+    assert (
+        "| AI-1 | Warn on big tables | Platform Team | critical | 2024-03-26 | completed | 2024-03-29 | late by 3 days "
+        "| [PLAT-1](http://jira/browse/PLAT-1) |" in text
+    )
+    assert (
+        "| AI-2 | Circuit breaker | Payments Team | high | 2024-04-02 | wont-fix | 2024-03-20 | n/a (won't fix) |"
+        in text
+    )
     assert "1 completed, 1 closed as won't fix" in text and "0 finished on time, 1 late" in text
     path = write_report(tmp_path / "reports", PM.id, text)
     assert path.read_text(encoding="utf-8") == text and path.name == "INC-1.md"
 
 
 def test_pipes_in_descriptions_do_not_break_the_table() -> None:
-    pm = PM.model_copy(update={"action_items": (PM.action_items[0].model_copy(update={"description": "a | b\nsecond line"}), PM.action_items[1])})
+    pm = PM.model_copy(
+        update={
+            "action_items": (
+                PM.action_items[0].model_copy(update={"description": "a | b\nsecond line"}),
+                PM.action_items[1],
+            )
+        }
+    )
     text = render_report(pm, {}, datetime(2024, 4, 1, tzinfo=UTC))
     assert "| a \\| b second line |" in text

@@ -66,7 +66,10 @@ def test_secrets_never_print(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
 @pytest.mark.parametrize(
     ("env", "says"),
     [
-        ({"PMSYNC_JIRA_URL": "https://acme.atlassian.net", "PMSYNC_JIRA_TOKEN": TOKEN}, "PMSYNC_JIRA_EMAIL"),
+        (
+            {"PMSYNC_JIRA_URL": "https://acme.atlassian.net", "PMSYNC_JIRA_TOKEN": TOKEN},
+            "PMSYNC_JIRA_EMAIL",
+        ),
         ({"PMSYNC_JIRA_URL": "https://jira.example.com"}, "set PMSYNC_JIRA_TOKEN"),
         ({"PMSYNC_JIRA_TOKEN": TOKEN}, "set PMSYNC_JIRA_URL"),
         ({"PMSYNC_JIRA_EMAIL": "bot@example.com"}, "set PMSYNC_JIRA_URL"),

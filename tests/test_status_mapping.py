@@ -5,7 +5,7 @@ import pytest
 from connectors.base import ItemStatus
 from connectors.status_mapping import github_status, jira_status
 
-O, P, C, W, U = (
+O, P, C, W, U = (  # noqa: E741 - one letter per status keeps the tables readable
     ItemStatus.OPEN,
     ItemStatus.IN_PROGRESS,
     ItemStatus.COMPLETED,
@@ -67,7 +67,11 @@ def test_jira_team_overrides_decide_wont_fix() -> None:
     ],
 )
 def test_github_status(
-    state: str | None, reason: str | None, labels: tuple[str, ...], assigned: bool, expected: ItemStatus
+    state: str | None,
+    reason: str | None,
+    labels: tuple[str, ...],
+    assigned: bool,
+    expected: ItemStatus,
 ) -> None:
     assert github_status(state, reason, labels=labels, has_assignee=assigned) is expected
 

@@ -16,14 +16,29 @@ KEY = ItemKey("INC-1", "AI-1")
 def store(tmp_path: Path) -> Store:
     s = Store(f"sqlite:///{tmp_path / 'state.db'}")
     s.upsert_postmortem("INC-1", "Outage", "pm.yaml", None, T0)
-    s.upsert_item(KEY, description="Fix it", team="Platform Team", tracker="jira", target="PLAT", deadline=date(2024, 3, 26), priority="high")
+    s.upsert_item(
+        KEY,
+        description="Fix it",
+        team="Platform Team",
+        tracker="jira",
+        target="PLAT",
+        deadline=date(2024, 3, 26),
+        priority="high",
+    )
     return s
 
 
 def test_intent_then_link_survives_reopening(store: Store, tmp_path: Path) -> None:
     store.begin_create(KEY, T0)
     assert store.snapshot().items[KEY].create_started_at == T0
-    store.link_issue(KEY, issue_id="10001", issue_key="PLAT-1", issue_url="http://x/browse/PLAT-1", target="PLAT", now=T0)
+    store.link_issue(
+        KEY,
+        issue_id="10001",
+        issue_key="PLAT-1",
+        issue_url="http://x/browse/PLAT-1",
+        target="PLAT",
+        now=T0,
+    )
     store.close()
     again = Store(f"sqlite:///{tmp_path / 'state.db'}")
     item = again.snapshot().items[KEY]
@@ -39,13 +54,31 @@ def test_abandoned_create_clears_intent_and_keeps_reason(store: Store) -> None:
 
 def test_record_status_reports_changes_and_finish_time(store: Store) -> None:
     assert store.record_status(KEY, status=ItemStatus.OPEN, detail="To Do", seen_at=T0, finished_at=None)
-    assert not store.record_status(KEY, status=ItemStatus.OPEN, detail="To Do", seen_at=T0 + timedelta(minutes=5), finished_at=None)
+    assert not store.record_status(
+        KEY,
+        status=ItemStatus.OPEN,
+        detail="To Do",
+        seen_at=T0 + timedelta(minutes=5),
+        finished_at=None,
+    )
     done_at = T0 + timedelta(days=3)
-    assert store.record_status(KEY, status=ItemStatus.COMPLETED, detail="Done / Done", seen_at=T0 + timedelta(days=4), finished_at=done_at)
+    assert store.record_status(
+        KEY,
+        status=ItemStatus.COMPLETED,
+        detail="Done / Done",
+        seen_at=T0 + timedelta(days=4),
+        finished_at=done_at,
+    )
     item = store.snapshot().items[KEY]
     assert item.status is ItemStatus.COMPLETED and item.finished_at == done_at
     assert item.status_seen_at == T0 + timedelta(days=4)
-    store.record_status(KEY, status=ItemStatus.IN_PROGRESS, detail="In Progress", seen_at=T0 + timedelta(days=5), finished_at=None)
+    store.record_status(
+        KEY,
+        status=ItemStatus.IN_PROGRESS,
+        detail="In Progress",
+        seen_at=T0 + timedelta(days=5),
+        finished_at=None,
+    )
     assert store.snapshot().items[KEY].finished_at is None
 
 

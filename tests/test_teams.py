@@ -88,51 +88,141 @@ def test_teams_from_a_plain_dict() -> None:
 BAD_TEAMS: list[tuple[str, str, int | None, str | None, str]] = [
     ("empty file", "", None, None, "file is empty"),
     ("no teams key", "groups: {}\n", 1, "teams", "required field is missing"),
-    ("misspelt teams key", "team:\n  A: {tracker: jira, project: AB}\n", 1, "team",
-     'did you mean "teams"'),
+    (
+        "misspelt teams key",
+        "team:\n  A: {tracker: jira, project: AB}\n",
+        1,
+        "team",
+        'did you mean "teams"',
+    ),
     ("no teams", "teams: {}\n", 1, "teams", "needs at least 1 entry"),
     ("teams is a list", "teams:\n  - Platform Team\n", 1, "teams", "must be a mapping"),
-    ("team is text", "teams:\n  Platform Team: PLAT\n", 2, 'teams["Platform Team"]',
-     "must be a mapping"),
-    ("no tracker", "teams:\n  Ops:\n    project: OPS\n", 2, "teams.Ops.tracker",
-     "required field is missing"),
-    ("unknown tracker", "teams:\n  Ops:\n    tracker: gitlab\n", 3, "teams.Ops.tracker",
-     'must be one of: jira, github ("gitlab")'),
-    ("jira without project", "teams:\n  Ops:\n    tracker: jira\n", 2, "teams.Ops.project",
-     "required field is missing"),
-    ("jira project name, not key", "teams:\n  Ops:\n    tracker: jira\n    project: Ops\n", 4,
-     "teams.Ops.project", '"Ops" is not a Jira project key'),
-    ("jira key too short", "teams:\n  Ops:\n    tracker: jira\n    project: O\n", 4,
-     "teams.Ops.project", "not a Jira project key"),
-    ("jira with repo", "teams:\n  Ops:\n    tracker: jira\n    project: OPS\n    repo: a/b\n",
-     5, "teams.Ops.repo", "only GitHub teams have a repo"),
-    ("jira label with space",
-     "teams:\n  Ops:\n    tracker: jira\n    project: OPS\n    labels: [post mortem]\n",
-     5, "teams.Ops.labels", "cannot contain spaces"),
-    ("github without repo", "teams:\n  Web:\n    tracker: github\n", 2, "teams.Web.repo",
-     "required field is missing"),
-    ("github repo without owner", "teams:\n  Web:\n    tracker: github\n    repo: web\n", 4,
-     "teams.Web.repo", "write it as owner/repo"),
-    ("github repo as url",
-     "teams:\n  Web:\n    tracker: github\n    repo: https://github.com/acme/web\n", 4,
-     "teams.Web.repo", "write it as owner/repo"),
-    ("github with project",
-     "teams:\n  Web:\n    tracker: github\n    repo: acme/web\n    project: WEB\n", 5,
-     "teams.Web.project", "only Jira teams have a project"),
-    ("github with issue_type",
-     "teams:\n  Web:\n    tracker: github\n    repo: acme/web\n    issue_type: Bug\n", 5,
-     "teams.Web.issue_type", "Jira teams only"),
-    ("misspelt key", "teams:\n  Ops:\n    tracker: jira\n    project: OPS\n    lables: [x]\n",
-     5, "teams.Ops.lables", 'did you mean "labels"'),
-    ("empty label", "teams:\n  Ops:\n    tracker: jira\n    project: OPS\n    labels: ['']\n",
-     5, "teams.Ops.labels[0]", "must not be empty"),
-    ("empty team name", "teams:\n  '': {tracker: jira, project: OPS}\n", 2, 'teams[""]',
-     "must not be empty"),
-    ("team name with spaces around", "teams:\n  ' Ops ': {tracker: jira, project: OPS}\n", 2,
-     'teams[" Ops "]', "starts or ends with a space"),
-    ("same team twice",
-     "teams:\n  Ops: {tracker: jira, project: OPS}\n  Ops: {tracker: jira, project: OPS2}\n",
-     3, "teams.Ops", "already set on line 2"),
+    (
+        "team is text",
+        "teams:\n  Platform Team: PLAT\n",
+        2,
+        'teams["Platform Team"]',
+        "must be a mapping",
+    ),
+    (
+        "no tracker",
+        "teams:\n  Ops:\n    project: OPS\n",
+        2,
+        "teams.Ops.tracker",
+        "required field is missing",
+    ),
+    (
+        "unknown tracker",
+        "teams:\n  Ops:\n    tracker: gitlab\n",
+        3,
+        "teams.Ops.tracker",
+        'must be one of: jira, github ("gitlab")',
+    ),
+    (
+        "jira without project",
+        "teams:\n  Ops:\n    tracker: jira\n",
+        2,
+        "teams.Ops.project",
+        "required field is missing",
+    ),
+    (
+        "jira project name, not key",
+        "teams:\n  Ops:\n    tracker: jira\n    project: Ops\n",
+        4,
+        "teams.Ops.project",
+        '"Ops" is not a Jira project key',
+    ),
+    (
+        "jira key too short",
+        "teams:\n  Ops:\n    tracker: jira\n    project: O\n",
+        4,
+        "teams.Ops.project",
+        "not a Jira project key",
+    ),
+    (
+        "jira with repo",
+        "teams:\n  Ops:\n    tracker: jira\n    project: OPS\n    repo: a/b\n",
+        5,
+        "teams.Ops.repo",
+        "only GitHub teams have a repo",
+    ),
+    (
+        "jira label with space",
+        "teams:\n  Ops:\n    tracker: jira\n    project: OPS\n    labels: [post mortem]\n",
+        5,
+        "teams.Ops.labels",
+        "cannot contain spaces",
+    ),
+    (
+        "github without repo",
+        "teams:\n  Web:\n    tracker: github\n",
+        2,
+        "teams.Web.repo",
+        "required field is missing",
+    ),
+    (
+        "github repo without owner",
+        "teams:\n  Web:\n    tracker: github\n    repo: web\n",
+        4,
+        "teams.Web.repo",
+        "write it as owner/repo",
+    ),
+    (
+        "github repo as url",
+        "teams:\n  Web:\n    tracker: github\n    repo: https://github.com/acme/web\n",
+        4,
+        "teams.Web.repo",
+        "write it as owner/repo",
+    ),
+    (
+        "github with project",
+        "teams:\n  Web:\n    tracker: github\n    repo: acme/web\n    project: WEB\n",
+        5,
+        "teams.Web.project",
+        "only Jira teams have a project",
+    ),
+    (
+        "github with issue_type",
+        "teams:\n  Web:\n    tracker: github\n    repo: acme/web\n    issue_type: Bug\n",
+        5,
+        "teams.Web.issue_type",
+        "Jira teams only",
+    ),
+    (
+        "misspelt key",
+        "teams:\n  Ops:\n    tracker: jira\n    project: OPS\n    lables: [x]\n",
+        5,
+        "teams.Ops.lables",
+        'did you mean "labels"',
+    ),
+    (
+        "empty label",
+        "teams:\n  Ops:\n    tracker: jira\n    project: OPS\n    labels: ['']\n",
+        5,
+        "teams.Ops.labels[0]",
+        "must not be empty",
+    ),
+    (
+        "empty team name",
+        "teams:\n  '': {tracker: jira, project: OPS}\n",
+        2,
+        'teams[""]',
+        "must not be empty",
+    ),
+    (
+        "team name with spaces around",
+        "teams:\n  ' Ops ': {tracker: jira, project: OPS}\n",
+        2,
+        'teams[" Ops "]',
+        "starts or ends with a space",
+    ),
+    (
+        "same team twice",
+        "teams:\n  Ops: {tracker: jira, project: OPS}\n  Ops: {tracker: jira, project: OPS2}\n",
+        3,
+        "teams.Ops",
+        "already set on line 2",
+    ),
 ]
 
 
@@ -141,9 +231,7 @@ BAD_TEAMS: list[tuple[str, str, int | None, str | None, str]] = [
     [case[1:] for case in BAD_TEAMS],
     ids=[case[0] for case in BAD_TEAMS],
 )
-def test_bad_teams_file(
-    tmp_path: Path, text: str, line: int | None, field: str | None, fragment: str
-) -> None:
+def test_bad_teams_file(tmp_path: Path, text: str, line: int | None, field: str | None, fragment: str) -> None:
     file = _write(tmp_path, text)
     with pytest.raises(TeamsFileError) as caught:
         load_teams(file)
@@ -159,14 +247,14 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
         "teams:\n"
         "  Ops:\n"
         "    tracker: jira\n"
-        "    project: ops\n"          # 4
+        "    project: ops\n"  # 4
         "  Web:\n"
         "    tracker: github\n"
-        "    repo: web\n"             # 7
+        "    repo: web\n"  # 7
         "  Data:\n"
         "    tracker: jira\n"
         "    project: DATA\n"
-        "    repo: acme/data\n"       # 11
+        "    repo: acme/data\n"  # 11
     )
     with pytest.raises(TeamsFileError) as caught:
         load_teams(_write(tmp_path, text))

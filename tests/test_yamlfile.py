@@ -99,18 +99,20 @@ def test_special_floats(parser: str) -> None:
 
 def test_keys_are_always_text(parser: str) -> None:
     assert parse_yaml("404: a\ntrue: b\n2024-03-26: c\n").data == {
-        "404": "a", "true": "b", "2024-03-26": "c",
+        "404": "a",
+        "true": "b",
+        "2024-03-26": "c",
     }
 
 
 def test_nested_data_and_lines(parser: str) -> None:
     doc = parse_yaml(
-        "id: X\n"                     # 1
-        "action_items:\n"             # 2
-        "  - id: AI-1\n"              # 3
+        "id: X\n"  # 1
+        "action_items:\n"  # 2
+        "  - id: AI-1\n"  # 3
         "    owner: Platform Team\n"  # 4
         "  - {id: AI-2, owner: B}\n"  # 5
-        "went_well: [a, b]\n",        # 6
+        "went_well: [a, b]\n",  # 6
         path="pm.yaml",
     )
     assert doc.data == {
@@ -226,7 +228,11 @@ BAD_YAML: list[tuple[str, bytes, int | None, str | None, str]] = [
     ids=[case[0] for case in BAD_YAML],
 )
 def test_bad_yaml_is_refused_with_line_and_field(
-    parser: str, tmp_path: Path, content: bytes, line: int | None, field: str | None,
+    parser: str,
+    tmp_path: Path,
+    content: bytes,
+    line: int | None,
+    field: str | None,
     fragment: str,
 ) -> None:
     file = tmp_path / "inc.yaml"
@@ -275,22 +281,24 @@ def test_missing_file_and_folder(tmp_path: Path) -> None:
 
 def test_source_error_reads_like_a_compiler_message() -> None:
     error = SourceError(
-        "postmortems/inc-42.yaml", 17, "action_items[2].deadline",
+        "postmortems/inc-42.yaml",
+        17,
+        "action_items[2].deadline",
         'not a valid date ("2024-02-30")',
     )
-    assert str(error) == (
-        'postmortems/inc-42.yaml:17: action_items[2].deadline: not a valid date ("2024-02-30")'
-    )
+    assert str(error) == ('postmortems/inc-42.yaml:17: action_items[2].deadline: not a valid date ("2024-02-30")')
     assert str(SourceError("a.yaml", None, None, "file is empty")) == "a.yaml: file is empty"
     assert str(SourceError("a.yaml", 3, None, "bad")) == "a.yaml:3: bad"
 
 
 def test_source_errors_are_sorted_by_line() -> None:
-    group = SourceErrors([
-        SourceError("a.yaml", 9, "x", "later"),
-        SourceError("a.yaml", None, None, "somewhere"),
-        SourceError("a.yaml", 2, "y", "first"),
-    ])
+    group = SourceErrors(
+        [
+            SourceError("a.yaml", 9, "x", "later"),
+            SourceError("a.yaml", None, None, "somewhere"),
+            SourceError("a.yaml", 2, "y", "first"),
+        ]
+    )
     assert [e.line for e in group.errors] == [2, 9, None]
     assert str(group).splitlines()[0] == "a.yaml:2: y: first"
 
@@ -329,14 +337,14 @@ class Plan(BaseModel):
 
 
 PLAN = (
-    "name: Plan\n"            # 1
-    "count: many\n"           # 2
-    "steps:\n"                # 3
+    "name: Plan\n"  # 1
+    "count: many\n"  # 2
+    "steps:\n"  # 3
     "  - deadline: 2024-02-30\n"  # 4
     "    priority: urgent\n"  # 5
-    "    dedline: x\n"        # 6
-    "  - priority: low\n"     # 7
-    "colour: red\n"           # 8
+    "    dedline: x\n"  # 6
+    "  - priority: low\n"  # 7
+    "colour: red\n"  # 8
 )
 
 
@@ -351,8 +359,11 @@ def test_validation_errors_in_plain_words() -> None:
     got = [(e.line, e.field, e.message) for e in _translate(PLAN)]
     assert got == [
         (2, "count", 'must be a whole number ("many")'),
-        (4, "steps[0].deadline",
-         'not a valid date ("2024-02-30"); write it as YYYY-MM-DD, e.g. 2024-03-26'),
+        (
+            4,
+            "steps[0].deadline",
+            'not a valid date ("2024-02-30"); write it as YYYY-MM-DD, e.g. 2024-03-26',
+        ),
         (5, "steps[0].priority", 'must be one of: critical, high, medium, low ("urgent")'),
         (6, "steps[0].dedline", 'unknown field (did you mean "deadline"?)'),
         (7, "steps[1].deadline", "required field is missing"),

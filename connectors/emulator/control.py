@@ -174,8 +174,7 @@ class ControlApi:
         status = (
             201
             if request.method == "POST"
-            and endpoint
-            in ("add_fault", "gh_repo", "gh_create", "jira_project", "jira_create", "jira_comment")
+            and endpoint in ("add_fault", "gh_repo", "gh_create", "jira_project", "jira_create", "jira_comment")
             else 200
         )
         return json_response(result if result is not None else {"ok": True}, status)

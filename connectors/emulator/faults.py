@@ -97,9 +97,7 @@ class Faults:
         ("delay", None),
     )
 
-    def __init__(
-        self, rate: float = 0.0, seed: int | None = None, random_delay: float = 0.2
-    ) -> None:
+    def __init__(self, rate: float = 0.0, seed: int | None = None, random_delay: float = 0.2) -> None:
         if not 0.0 <= rate <= 1.0:
             raise ValueError("fault_rate must be between 0 and 1")
         self._rules: list[FaultRule] = []

@@ -82,9 +82,7 @@ def _etag_matches(header: str | None, etag: str) -> bool:
     if not header:
         return False
     bare = etag.removeprefix("W/")
-    return any(
-        tag.strip() == "*" or tag.strip().removeprefix("W/") == bare for tag in header.split(",")
-    )
+    return any(tag.strip() == "*" or tag.strip().removeprefix("W/") == bare for tag in header.split(","))
 
 
 class GitHubApp(ServiceApp):
@@ -230,8 +228,7 @@ class GitHubApp(ServiceApp):
     def fault_response(self, status: int, retry_after: int | None) -> Response:
         """GitHub's answer for an injected failure."""
         messages = {
-            429: "You have exceeded a secondary rate limit. Please wait a few minutes before "
-            "you try again.",
+            429: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
             500: "Server Error",
             502: "Server Error",
             503: "Service Unavailable",
@@ -262,9 +259,7 @@ class GitHubApp(ServiceApp):
             raise BadRequest("Problems parsing JSON")
         return data
 
-    def _page(
-        self, request: Request, items: Sequence[T], link_base: str
-    ) -> tuple[Sequence[T], dict[str, str]]:
+    def _page(self, request: Request, items: Sequence[T], link_base: str) -> tuple[Sequence[T], dict[str, str]]:
         try:
             per_page = min(100, max(1, int(request.args.get("per_page", "30"))))
         except ValueError:
@@ -325,9 +320,7 @@ class GitHubApp(ServiceApp):
 
     def _get_user(self, request: Request, args: Mapping[str, Any]) -> Response:
         user = self.renderer.user(self.login)
-        return json_response(
-            {**user, "name": None, "email": None, "two_factor_authentication": True}
-        )
+        return json_response({**user, "name": None, "email": None, "two_factor_authentication": True})
 
     def _get_repo(self, request: Request, args: Mapping[str, Any]) -> Response:
         return json_response(self.renderer.repo(self._repo(args)))
@@ -345,9 +338,7 @@ class GitHubApp(ServiceApp):
             try:
                 since = parse_iso(q["since"])
             except ValueError as exc:
-                raise GitHubInvalid(
-                    [{"resource": "Issue", "code": "invalid", "field": "since"}]
-                ) from exc
+                raise GitHubInvalid([{"resource": "Issue", "code": "invalid", "field": "since"}]) from exc
             # GitHub stores whole seconds, so compare what a client could have seen.
             issues = [i for i in issues if int(i.updated_at) >= since]
         assignee = q.get("assignee")
@@ -405,9 +396,7 @@ class GitHubApp(ServiceApp):
             try:
                 since = parse_iso(request.args["since"])
             except ValueError as exc:
-                raise GitHubInvalid(
-                    [{"resource": "IssueComment", "code": "invalid", "field": "since"}]
-                ) from exc
+                raise GitHubInvalid([{"resource": "IssueComment", "code": "invalid", "field": "since"}]) from exc
             comments = [c for c in comments if int(c.updated_at) >= since]
         link = self._repo_link(repo, f"/issues/{issue.number}/comments")
         chunk, headers = self._page(request, comments, link)
@@ -438,9 +427,7 @@ class GitHubApp(ServiceApp):
         repo = self._repo(args)
         issue = self.state.issue(repo, args["number"])
         labels = self.renderer.issue_labels(repo, issue)
-        chunk, headers = self._page(
-            request, labels, self._repo_link(repo, f"/issues/{issue.number}/labels")
-        )
+        chunk, headers = self._page(request, labels, self._repo_link(repo, f"/issues/{issue.number}/labels"))
         return json_response(list(chunk), 200, headers)
 
     def _add_issue_labels(self, request: Request, args: Mapping[str, Any]) -> Response:
@@ -497,9 +484,7 @@ class GitHubApp(ServiceApp):
         try:
             query = parse_query(q)
         except SearchSyntaxError as exc:
-            raise GitHubInvalid(
-                [{"resource": "Search", "field": "q", "code": "invalid", "message": str(exc)}]
-            ) from exc
+            raise GitHubInvalid([{"resource": "Search", "field": "q", "code": "invalid", "message": str(exc)}]) from exc
         repos = self.state.repos()
         known = {r.full_name.lower() for r in repos}
         missing = [name for name in query.repos if name not in known]

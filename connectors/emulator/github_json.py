@@ -174,9 +174,7 @@ class GitHubRenderer:
             "id": comment.id,
             "node_id": node_id("IC", comment.id),
             "url": api,
-            "html_url": (
-                f"{self.base}/{repo.full_name}/issues/{issue.number}#issuecomment-{comment.id}"
-            ),
+            "html_url": (f"{self.base}/{repo.full_name}/issues/{issue.number}#issuecomment-{comment.id}"),
             "body": comment.body,
             "user": self.user(comment.user),
             "created_at": github_time(comment.created_at),
@@ -189,7 +187,5 @@ class GitHubRenderer:
 
     @staticmethod
     def _reactions(url: str) -> JsonDict:
-        counts = dict.fromkeys(
-            ("+1", "-1", "laugh", "confused", "heart", "hooray", "eyes", "rocket"), 0
-        )
+        counts = dict.fromkeys(("+1", "-1", "laugh", "confused", "heart", "hooray", "eyes", "rocket"), 0)
         return {"url": url, "total_count": 0, **counts}

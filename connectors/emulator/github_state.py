@@ -191,9 +191,7 @@ class GitHubState:
             raise GitHubInvalid(errors)
         with self.lock:
             if repo.label(name) is not None:
-                raise GitHubInvalid(
-                    [{"resource": "Label", "code": "already_exists", "field": "name"}]
-                )
+                raise GitHubInvalid([{"resource": "Label", "code": "already_exists", "field": "name"}])
             label = GhLabel(self._next_label_id, name, color.lower(), description)
             self._next_label_id += 1
             repo.labels[name.lower()] = label
@@ -263,9 +261,7 @@ class GitHubState:
             if "title" in data:
                 title = data["title"]
                 if not isinstance(title, str | int) or isinstance(title, bool) or not str(title):
-                    raise GitHubInvalid(
-                        [{"resource": "Issue", "code": "invalid", "field": "title"}]
-                    )
+                    raise GitHubInvalid([{"resource": "Issue", "code": "invalid", "field": "title"}])
                 issue.title = str(title)
             if "body" in data:
                 if data["body"] is not None and not isinstance(data["body"], str):
@@ -283,9 +279,7 @@ class GitHubState:
             issue.updated_at = self.clock.now()
             return issue
 
-    def set_state(
-        self, repo: GhRepo, number: int, state: str, state_reason: str | None, actor: str
-    ) -> GhIssue:
+    def set_state(self, repo: GhRepo, number: int, state: str, state_reason: str | None, actor: str) -> GhIssue:
         """Open or close an issue as a person would in the web UI."""
         with self.lock:
             issue = self.issue(repo, number)
@@ -295,13 +289,9 @@ class GitHubState:
 
     def _set_state(self, issue: GhIssue, state: Any, reason: Any, actor: str) -> None:
         if state not in ("open", "closed"):
-            raise GitHubInvalid(
-                [{"resource": "Issue", "code": "invalid", "field": "state", "value": state}]
-            )
+            raise GitHubInvalid([{"resource": "Issue", "code": "invalid", "field": "state", "value": state}])
         if reason is not None and reason not in STATE_REASONS:
-            raise GitHubInvalid(
-                [{"resource": "Issue", "code": "invalid", "field": "state_reason", "value": reason}]
-            )
+            raise GitHubInvalid([{"resource": "Issue", "code": "invalid", "field": "state_reason", "value": reason}])
         if state == issue.state:
             # GitHub ignores state_reason unless the state itself changes.
             return
@@ -375,9 +365,7 @@ class GitHubState:
         logins: list[str] = []
         for item in raw:
             if not isinstance(item, str) or not item:
-                raise GitHubInvalid(
-                    [{"resource": "Issue", "code": "invalid", "field": "assignees", "value": item}]
-                )
+                raise GitHubInvalid([{"resource": "Issue", "code": "invalid", "field": "assignees", "value": item}])
             login = self.user(item).login
             if login not in logins:
                 logins.append(login)
@@ -387,9 +375,7 @@ class GitHubState:
     def _check_milestone(value: Any) -> None:
         # The emulator keeps no milestones, so any milestone a caller names is unknown.
         if value is not None:
-            raise GitHubInvalid(
-                [{"resource": "Issue", "code": "invalid", "field": "milestone", "value": value}]
-            )
+            raise GitHubInvalid([{"resource": "Issue", "code": "invalid", "field": "milestone", "value": value}])
 
 
 def _list_field(data: dict[str, Any], name: str) -> list[Any]:

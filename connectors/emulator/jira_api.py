@@ -41,9 +41,7 @@ SEARCH_REMOVED = (
     "A full migration guideline is available at "
     "https://developer.atlassian.com/changelog/#CHANGE-2046"
 )
-UNBOUNDED = (
-    "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
-)
+UNBOUNDED = "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
 BAD_CURSOR = "The provided next page token is invalid or expired."
 SEARCH_BODY_KEYS = {
     "jql",
@@ -103,9 +101,7 @@ def _int_param(value: Any, name: str, default: int) -> int:
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise JiraError(
-            400, [f"The value '{value}' is not valid for the parameter {name}."]
-        ) from None
+        raise JiraError(400, [f"The value '{value}' is not valid for the parameter {name}."]) from None
     if number < 0:
         raise JiraError(400, [f"The value '{value}' is not valid for the parameter {name}."])
     return number
@@ -145,21 +141,13 @@ class JiraApp(ServiceApp):
             "priorities": lambda _r, _a: json_response(self.renderer.priorities()),
             "priority": self._priority,
             "resolutions": lambda _r, _a: json_response(self.renderer.resolutions()),
-            "statuses": lambda _r, _a: json_response(
-                [self.renderer.status(s) for s in self.state.statuses]
-            ),
+            "statuses": lambda _r, _a: json_response([self.renderer.status(s) for s in self.state.statuses]),
             "status": self._status,
-            "categories": lambda _r, _a: json_response(
-                [self.renderer.category(c) for c in STATUS_CATEGORIES.values()]
-            ),
+            "categories": lambda _r, _a: json_response([self.renderer.category(c) for c in STATUS_CATEGORIES.values()]),
             "category": self._category,
-            "issue_types": lambda _r, _a: json_response(
-                [self.renderer.issue_type(t) for t in ISSUE_TYPES]
-            ),
+            "issue_types": lambda _r, _a: json_response([self.renderer.issue_type(t) for t in ISSUE_TYPES]),
             "issue_type": self._issue_type,
-            "projects": lambda _r, _a: json_response(
-                [self.renderer.project(p) for p in self.state.projects()]
-            ),
+            "projects": lambda _r, _a: json_response([self.renderer.project(p) for p in self.state.projects()]),
             "project_search": self._project_search,
             "project": self._project,
             "create_issue": self._create_issue,
@@ -227,9 +215,9 @@ class JiraApp(ServiceApp):
                 response.headers["Retry-After"] = str(retry)
                 response.headers["X-RateLimit-Limit"] = str(quota.limit)
                 response.headers["X-RateLimit-Remaining"] = "0"
-                response.headers["X-RateLimit-Reset"] = datetime.fromtimestamp(
-                    quota.reset, tz=UTC
-                ).strftime("%Y-%m-%dT%H:%M:%SZ")
+                response.headers["X-RateLimit-Reset"] = datetime.fromtimestamp(quota.reset, tz=UTC).strftime(
+                    "%Y-%m-%dT%H:%M:%SZ"
+                )
                 return self._headers(response, valid)
         handler = self._handlers.get(endpoint)
         if handler is None:
@@ -346,9 +334,7 @@ class JiraApp(ServiceApp):
             raise JiraError(400, ["Can not deserialize the request body."])
         issue = self.state.create_issue(body.get("fields"), self.account)
         api = self.renderer.api
-        return json_response(
-            {"id": issue.id, "key": issue.key, "self": f"{api}/issue/{issue.id}"}, 201
-        )
+        return json_response({"id": issue.id, "key": issue.key, "self": f"{api}/issue/{issue.id}"}, 201)
 
     def _get_issue(self, request: Request, args: Mapping[str, Any]) -> Response:
         issue = self.state.issue(args["key"])
@@ -474,9 +460,7 @@ class JiraApp(ServiceApp):
         issues: list[JsonDict] = []
         for issue in chunk:
             if detail:
-                bean = self.renderer.issue(
-                    issue, detail, expand & {"transitions", "renderedfields"}
-                )
+                bean = self.renderer.issue(issue, detail, expand & {"transitions", "renderedfields"})
             else:
                 bean = {"id": issue.id}
                 if "key" in fields or "issuekey" in fields:

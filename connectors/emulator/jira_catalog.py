@@ -167,9 +167,7 @@ FIELDS: tuple[FieldInfo, ...] = (
         orderable=False,
     ),
     FieldInfo("resolution", "Resolution", "resolution", ("resolution",)),
-    FieldInfo(
-        "resolutiondate", "Resolved", "datetime", ("resolutiondate", "resolved"), orderable=False
-    ),
+    FieldInfo("resolutiondate", "Resolved", "datetime", ("resolutiondate", "resolved"), orderable=False),
     FieldInfo("labels", "Labels", "array", ("labels",), items="string"),
     FieldInfo("priority", "Priority", "priority", ("priority",)),
     FieldInfo("duedate", "Due date", "date", ("due", "duedate")),

@@ -125,8 +125,7 @@ class JiraRenderer:
             "self": f"{self.api}/issuetype/{it.id}",
             "id": it.id,
             "description": it.description,
-            "iconUrl": f"{self.base}/rest/api/2/universal_avatar/view/type/issuetype/avatar/"
-            f"{it.avatar}?size=medium",
+            "iconUrl": f"{self.base}/rest/api/2/universal_avatar/view/type/issuetype/avatar/{it.avatar}?size=medium",
             "name": it.name,
             "subtask": False,
             "avatarId": it.avatar,
@@ -176,9 +175,7 @@ class JiraRenderer:
             "jsdPublic": True,
         }
 
-    def comment_page(
-        self, issue: JIssue, comments: list[JComment], start: int, max_results: int
-    ) -> JsonDict:
+    def comment_page(self, issue: JIssue, comments: list[JComment], start: int, max_results: int) -> JsonDict:
         """A ``PageOfComments``."""
         chosen = comments[start : start + max_results]
         return {
@@ -196,9 +193,7 @@ class JiraRenderer:
             "description": lambda: issue.description,
             "status": lambda: self.status(issue.status),
             "resolution": lambda: self.resolution(issue.resolution) if issue.resolution else None,
-            "resolutiondate": lambda: (
-                jira_time(issue.resolutiondate) if issue.resolutiondate is not None else None
-            ),
+            "resolutiondate": lambda: jira_time(issue.resolutiondate) if issue.resolutiondate is not None else None,
             "labels": lambda: list(issue.labels),
             "priority": lambda: self.priority(issue.priority),
             "duedate": lambda: issue.duedate.isoformat() if issue.duedate else None,

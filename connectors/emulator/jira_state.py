@@ -37,9 +37,7 @@ NOT_SETTABLE = "Field '{0}' cannot be set. It is not on the appropriate screen, 
 class JiraError(Exception):
     """An error answer: HTTP ``status`` with Jira's ``ErrorCollection`` body."""
 
-    def __init__(
-        self, status: int, messages: list[str] | None = None, errors: dict[str, str] | None = None
-    ) -> None:
+    def __init__(self, status: int, messages: list[str] | None = None, errors: dict[str, str] | None = None) -> None:
         super().__init__("; ".join([*(messages or []), *(errors or {}).values()]))
         self.status = status
         self.messages = messages or []
@@ -133,9 +131,7 @@ class JiraState:
     def __init__(self, clock: Clock) -> None:
         self.lock = threading.RLock()
         self.clock = clock
-        self.statuses: list[Status] = [
-            Status(s.id, s.name, s.category, s.transition_id) for s in DEFAULT_STATUSES
-        ]
+        self.statuses: list[Status] = [Status(s.id, s.name, s.category, s.transition_id) for s in DEFAULT_STATUSES]
         self._projects: dict[str, JProject] = {}
         self._issues: dict[str, JIssue] = {}
         self._keys: dict[str, str] = {}
@@ -310,9 +306,7 @@ class JiraState:
                         merged[name] = value
                     else:
                         errors[name] = f"Operation '{verb}' is not supported for field '{name}'."
-            if "summary" in merged and (
-                not isinstance(merged["summary"], str) or not merged["summary"].strip()
-            ):
+            if "summary" in merged and (not isinstance(merged["summary"], str) or not merged["summary"].strip()):
                 errors["summary"] = "You must specify a summary of the issue."
             if "issuetype" in merged and find_issue_type(merged["issuetype"]) is None:
                 errors["issuetype"] = "The issue type selected is invalid."
@@ -357,18 +351,14 @@ class JiraState:
                     if category is not None:
                         cat = find_category(category)
                         if cat is None or cat.key != status.category:
-                            raise ValueError(
-                                f"status {status.name!r} exists in category {status.category!r}"
-                            )
+                            raise ValueError(f"status {status.name!r} exists in category {status.category!r}")
                     return status
             if category is None:
                 raise ValueError(f"unknown status {name!r}: give its category to create it")
             cat = find_category(category)
             if cat is None:
                 raise ValueError(f"unknown status category {category!r}")
-            status = Status(
-                str(self._next_status_id), name.strip(), cat.key, str(self._next_transition_id)
-            )
+            status = Status(str(self._next_status_id), name.strip(), cat.key, str(self._next_transition_id))
             self._next_status_id += 1
             self._next_transition_id += 10
             self.statuses.append(status)
@@ -456,8 +446,7 @@ class JiraState:
             desc = fields["description"]
             if desc is not None and not is_adf(desc):
                 errors["description"] = (
-                    "Operation value must be an Atlassian Document (see the Atlassian "
-                    "Document Format)"
+                    "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
                 )
             values["description"] = desc
         if "labels" in fields:

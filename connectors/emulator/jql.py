@@ -214,9 +214,7 @@ class _Parser:
 
     def parse_clause(self) -> Clause:
         name = self.take()
-        if name.kind not in ("word", "string") or (
-            name.kind == "word" and name.text.lower() in _KEYWORDS
-        ):
+        if name.kind not in ("word", "string") or (name.kind == "word" and name.text.lower() in _KEYWORDS):
             raise _err(f"Expecting a field name but got '{name.text}'.", name.pos)
         op_token = self.take()
         op = op_token.text.lower()
@@ -253,9 +251,7 @@ class _Parser:
         if token.kind == "string":
             return Value(token.text, quoted=True)
         if token.kind != "word" or token.text.lower() in _KEYWORDS - {"empty", "null"}:
-            raise _err(
-                f"Expecting either a value, list or function but got '{token.text}'.", token.pos
-            )
+            raise _err(f"Expecting either a value, list or function but got '{token.text}'.", token.pos)
         if token.text.lower() in ("empty", "null"):
             return Value(token.text, empty=True)
         following = self.peek()
@@ -396,17 +392,11 @@ class Evaluator:
         else:
             allowed = {"=", "!=", "in", "not in", "is", "is not"}
         if op not in allowed:
-            raise JqlError(
-                f"The operator '{op.upper()}' is not supported by the '{node.field}' field."
-            )
+            raise JqlError(f"The operator '{op.upper()}' is not supported by the '{node.field}' field.")
         for value in node.values:
             if value.empty:
-                if op not in ("is", "is not", "=", "!=", "in", "not in") or (
-                    field not in _EMPTYABLE
-                ):
-                    raise JqlError(
-                        f"The field '{node.field}' does not support searching for EMPTY values."
-                    )
+                if op not in ("is", "is not", "=", "!=", "in", "not in") or (field not in _EMPTYABLE):
+                    raise JqlError(f"The field '{node.field}' does not support searching for EMPTY values.")
                 continue
             if op in ("is", "is not"):
                 raise _err(f"Expecting 'EMPTY' but got '{value.text}'.")
@@ -439,14 +429,9 @@ class Evaluator:
             and not any(text.lower() in (r.name.lower(), r.id) for r in RESOLUTIONS)
         ):
             raise _value_error(text, name)
-        elif (
-            field == "priority"
-            and find_priority({"id": text} if text.isdigit() else {"name": text}) is None
-        ):
+        elif field == "priority" and find_priority({"id": text} if text.isdigit() else {"name": text}) is None:
             raise _value_error(text, name)
-        elif field == "issuetype" and not any(
-            text.lower() in (t.name.lower(), t.id) for t in ISSUE_TYPES
-        ):
+        elif field == "issuetype" and not any(text.lower() in (t.name.lower(), t.id) for t in ISSUE_TYPES):
             raise _value_error(text, name)
 
     def _status_ids(self, text: str) -> set[str]:

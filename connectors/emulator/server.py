@@ -126,9 +126,7 @@ class Emulator:
             email=jira_email,
             token=jira_token,
             rate_limit=(
-                RateLimiter(self.clock, jira_rate_limit, jira_rate_window)
-                if jira_rate_limit is not None
-                else None
+                RateLimiter(self.clock, jira_rate_limit, jira_rate_window) if jira_rate_limit is not None else None
             ),
             faults=self.faults,
             log=self._log,
@@ -149,9 +147,7 @@ class Emulator:
         handler = _handler_class(self._connections)
         try:
             for name, app in apps.items():
-                server = make_server(
-                    self._host, self._ports[name], app, threaded=True, request_handler=handler
-                )
+                server = make_server(self._host, self._ports[name], app, threaded=True, request_handler=handler)
                 self._servers[name] = server
                 app.base_url = f"http://{self._host}:{server.server_port}"
         except BaseException:
@@ -236,9 +232,7 @@ class Emulator:
     def _gh(self) -> GitHubRenderer:
         return self.github_app.renderer
 
-    def add_github_repo(
-        self, full_name: str, *, private: bool = True, has_issues: bool = True
-    ) -> JsonDict:
+    def add_github_repo(self, full_name: str, *, private: bool = True, has_issues: bool = True) -> JsonDict:
         """Create repository ``owner/name``; returns its JSON."""
         repo = self.github_state.add_repo(full_name, private=private, has_issues=has_issues)
         with self.github_state.lock:
@@ -296,9 +290,7 @@ class Emulator:
         self.github_state.add_labels(r, number, list(names))
         return self.github_issue(repo, number)
 
-    def github_add_comment(
-        self, repo: str, number: int, body: str, *, actor: str = "repo-maintainer"
-    ) -> None:
+    def github_add_comment(self, repo: str, number: int, body: str, *, actor: str = "repo-maintainer") -> None:
         """Comment on an issue as ``actor``."""
         r = self.github_state.repo(repo)
         self.github_state.add_comment(r, number, body, actor)

@@ -1,0 +1,125 @@
+"""The command line as a person uses it: help, validate, status, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sync.demo import examples_dir
+from tests.e2e import World, make_world
+
+
+def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sync.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_help_lists_every_command() -> None:
+    out = run("--help")
+    assert out.returncode == 0
+    for command in ("run", "sync", "status", "validate", "demo", "PMSYNC_JIRA_TOKEN"):
+        assert command in out.stdout
+
+
+def test_validate_examples_passes() -> None:
+    source = examples_dir()
+    out = run("validate", str(source / "postmortems"), "--teams", str(source / "teams.yaml"))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "2 valid, 0 problems" in out.stdout
+
+
+def test_validate_reports_file_line_and_field(tmp_path: Path) -> None:
+    source = examples_dir()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "id: INC-1\ntitle: T\nseverity: P2\ndetected_at: 2024-03-01T10:00:00Z\naction_items:\n"
+        "  - id: AI-1\n    description: D\n    owner: Platform Team\n    deadline: 2024-02-30\n    priority: high\n"
+    )
+    out = run("validate", str(bad), str(tmp_path / "missing.yaml"), "--teams", str(source / "teams.yaml"))
+    assert out.returncode == 1
+    assert f"{bad}:9: action_items[0].deadline" in out.stdout
+    assert "missing.yaml: no such file or folder" in out.stdout
+
+
+def test_validate_without_teams_file_says_what_to_do(tmp_path: Path) -> None:
+    out = run("validate", str(examples_dir() / "postmortems"), cwd=tmp_path)
+    assert out.returncode == 2
+    assert "teams file" in out.stderr and "--teams" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_bad_settings_exit_2_with_a_hint(tmp_path: Path) -> None:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PMSYNC_")}
+    env.update({"PMSYNC_JIRA_URL": "https://acme.atlassian.net", "PMSYNC_JIRA_TOKEN": "secret-token-123456"})
+    out = run("sync", "--once", cwd=tmp_path, env=env)
+    assert out.returncode == 2
+    assert "PMSYNC_JIRA_EMAIL" in out.stderr and "secret-token-123456" not in out.stderr + out.stdout
+    assert "Traceback" not in out.stderr
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    w = make_world(tmp_path)
+    try:
+        yield w
+    finally:
+        w.emulator.stop()
+
+
+def test_team_on_unconfigured_tracker_stops_start_up(world: World) -> None:
+    env = world.env()
+    del env["PMSYNC_GITHUB_TOKEN"]
+    out = subprocess.run(
+        [sys.executable, "-m", "sync.cli", "sync", "--once"],
+        env=env,
+        cwd=world.workdir,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 2
+    assert "Edge Team, Payments Team use github" in out.stderr and "PMSYNC_GITHUB_TOKEN" in out.stderr
+
+
+def test_status_table_and_json(world: World) -> None:
+    assert world.cli("sync", "--once").returncode == 0
+    table = world.cli("status")
+    assert table.returncode == 0
+    assert "INC-2024-042" in table.stdout and "PLAT-" in table.stdout and "Last good cycle finished" in table.stdout
+    data = json.loads(world.cli("status", "--json").stdout)
+    assert data["last_good_cycle_finished_at"] is not None
+    payment = next(pm for pm in data["postmortems"] if pm["id"] == "INC-2024-042")
+    assert payment["state"] == "open" and len(payment["items"]) == 5
+    assert {i["status"] for i in payment["items"]} == {"open"}
+    assert {i["team"] for i in payment["items"]} == {"Platform Team", "Payments Team"}
+
+
+def test_status_on_an_empty_store(tmp_path: Path) -> None:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PMSYNC_")}
+    env["PMSYNC_SECRETS_DIR"] = str(tmp_path / "none")
+    out = run("status", cwd=tmp_path, env=env)
+    assert out.returncode == 0 and "No post-mortems in the store yet" in out.stdout
+
+
+def test_sync_once_exit_code_says_a_definition_failed(world: World) -> None:
+    (world.postmortems / "bad.yaml").write_text("id: [unclosed\n")
+    out = world.cli("sync", "--once")
+    assert out.returncode == 1
+    assert "bad.yaml:" in out.stdout and "invalid definition skipped" in out.stdout
+    assert world.issue_count() == 9

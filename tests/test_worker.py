@@ -1,0 +1,91 @@
+"""The long-running loop: failures do not kill it, cycles never overlap, SIGTERM stops it."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sync.cycle import CycleResult
+from sync.worker import Worker
+from tests.e2e import World, make_world
+
+
+class FlakyEngine:
+    """Raises on its first cycle, then works; records the cycles it ran."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def run_cycle(self, **_: Any) -> CycleResult:
+        self.calls += 1
+        if self.calls == 1:
+            raise RuntimeError("database went away")
+        return CycleResult(started_at=datetime.now(UTC))
+
+
+def test_an_exception_in_a_cycle_does_not_stop_the_loop() -> None:
+    engine = FlakyEngine()
+    worker = Worker(engine, poll_interval=1)  # type: ignore[arg-type]
+    started = time.monotonic()
+    worker.run(max_cycles=3)
+    assert engine.calls == 3
+    assert time.monotonic() - started < 5
+
+
+def test_engine_never_runs_two_cycles_at_once(tmp_path: Path) -> None:
+    world = make_world(tmp_path, latency=0.05)
+    try:
+        engine = world.engine()
+        results: list[CycleResult] = []
+        threads = [threading.Thread(target=lambda: results.append(engine.run_cycle())) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(r.skipped for r in results) == [False, True]
+        assert world.issue_count() == 9
+    finally:
+        world.emulator.stop()
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    w = make_world(tmp_path)
+    try:
+        yield w
+    finally:
+        w.emulator.stop()
+
+
+def test_run_stops_cleanly_on_sigterm(world: World) -> None:
+    env = world.env()
+    env["PMSYNC_POLL_INTERVAL"] = "5"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sync.cli", "run"],
+        env=env,
+        cwd=world.workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while world.issue_count() < 9 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert world.issue_count() == 9
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "worker stopped" in err
