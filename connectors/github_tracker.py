@@ -61,6 +61,10 @@ class GitHubTracker:
             per_page=100,
             seconds_between_requests=None,
             seconds_between_writes=seconds_between_writes or None,
+            # Lazy: no request until an answer is needed, so reading an issue is one GET
+            # and the repository itself is never fetched. Every attribute access that may
+            # complete an object therefore happens inside _call.
+            lazy=True,
         )
         self._repos: dict[str, Repository] = {}
 
@@ -77,9 +81,7 @@ class GitHubTracker:
 
     def _repo(self, target: str) -> Repository:
         if target not in self._repos:
-            # One GET per repository and process; it also tells a missing repository
-            # (404) apart from a missing issue.
-            self._repos[target] = self._call(f"GET repository {target}", lambda: self._gh.get_repo(target))
+            self._repos[target] = self._gh.get_repo(target)
         return self._repos[target]
 
     def _state(self, target: str, issue: Issue) -> IssueState:
@@ -119,12 +121,11 @@ class GitHubTracker:
             f"POST issue in {new.target}",
             lambda: repo.create_issue(title=new.title, body=body, labels=labels),
         )
-        return self._state(new.target, issue)
+        return self._call(f"read the new issue in {new.target}", lambda: self._state(new.target, issue))
 
     def get_issue(self, ref: IssueRef) -> IssueState:
         repo = self._repo(ref.target)
-        issue = self._call(f"GET issue {ref.key}", lambda: repo.get_issue(int(ref.id)))
-        return self._state(ref.target, issue)
+        return self._call(f"GET issue {ref.key}", lambda: self._state(ref.target, repo.get_issue(int(ref.id))))
 
     def find_by_marker(
         self, target: str, items: Iterable[ItemKey], since: datetime | None
@@ -145,7 +146,9 @@ class GitHubTracker:
                 kwargs["since"] = since
             found: dict[ItemKey, IssueState] = {}
             for issue in repo.get_issues(**kwargs):
-                if issue.pull_request is not None:
+                # Pull requests are listed too. Judged by URL: reading `pull_request`, which
+                # issues lack, would make PyGithub fetch each issue again.
+                if "/pull/" in (issue.html_url or ""):
                     continue
                 key = find_item_marker(issue.body)
                 # The oldest issue carrying a marker is the one the worker filed first.
@@ -161,7 +164,7 @@ class GitHubTracker:
             raise PermanentError(f"{issue_key!r} is not a GitHub issue reference (owner/repo#N)")
         repo = self._repo(match["repo"])
         number = int(match["number"])
-        issue = self._call(f"GET issue {issue_key}", lambda: repo.get_issue(number))
+        issue = repo.get_issue(number)  # lazy: the comment requests below are the first
 
         def existing() -> CommentRef | None:
             for comment in issue.get_comments():

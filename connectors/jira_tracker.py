@@ -6,7 +6,6 @@ whose answer was lost, and the engine decides what to retry after looking for th
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -83,6 +82,10 @@ class JiraTracker:
             get_server_info=False,
             **auth,
         )
+        # The client translates field names through GET /field before every search. The
+        # fields we ask for are system fields whose ids are their names, so seed that cache
+        # and spare a request (and a dependency on an endpoint we do not otherwise need).
+        self._jira._fields_cache_value = {name: name for name in _STATE_FIELDS.split(",")}
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -129,9 +132,10 @@ class JiraTracker:
         the deployment type it records, so it must be known before searching."""
         if self._server_info is None:
             info: dict[str, Any] = self._call("GET serverInfo", self._jira.server_info)
-            if not isinstance(info, dict) or "deploymentType" not in info:
+            if not isinstance(info, dict) or ("baseUrl" not in info and "version" not in info):
                 raise TransientError("GET serverInfo answered something that is not Jira's serverInfo")
-            self._jira.deploymentType = info["deploymentType"]
+            # REST v3 is Jira Cloud's API; a site that does not say otherwise is Cloud.
+            self._jira.deploymentType = info.get("deploymentType") or "Cloud"
             self._server_info = info
         return self._server_info
 
@@ -174,11 +178,9 @@ class JiraTracker:
         wanted = set(items)
         if not wanted:
             return {}
-        jql = f'project = "{target}" AND labels = "{TRACKING_LABEL}"'
-        if since is not None:
-            # Relative minutes avoid JQL's "dates are in the searching user's time zone".
-            minutes = math.ceil((datetime.now(UTC) - since).total_seconds() / 60) + 5
-            jql += f" AND updated >= -{max(minutes, 1)}m"
+        # ``since`` is not turned into JQL: JQL dates are read in the searching user's time
+        # zone, and the label already narrows the search to the issues this worker filed.
+        jql = f'project = "{target}" AND labels = "{TRACKING_LABEL}" ORDER BY created ASC'
         found: dict[ItemKey, IssueState] = {}
         for raw in self._search(jql, f"search {target} for markers"):
             state = self._state(raw)
