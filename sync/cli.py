@@ -168,6 +168,9 @@ def _status(settings: Settings, console: Console, *, as_json: bool) -> int:
 
 def print_cycle(result: CycleResult, console: Console) -> None:
     """What a cycle did (or, for a dry run, would do), one line each."""
+    if result.skipped:
+        console.print("Skipped: another cycle is running on this state store.", markup=False)
+        return
     for error in result.definition_errors:
         console.print(f"✗ invalid definition skipped: {error}", soft_wrap=True, markup=False)
     for key, message in result.read_errors.items():

@@ -14,9 +14,11 @@ from config.teams import Team
 from config.yamlfile import SourceError
 from connectors.base import Tracker
 from sync.apply import Applier, Event
+from sync.cycle_lock import cycle_lock
 from sync.loader import load_definitions
 from sync.observe import observe
 from sync.plan import Action, Definition, plan
+from sync.renames import refuse_renamed
 from sync.store import Store
 
 log = structlog.get_logger(__name__)
@@ -91,20 +93,29 @@ class Engine:
             result.skipped = True
             return result
         try:
-            self._cycle(result)
+            if dry_run:
+                self._cycle(result)
+                return result
+            with cycle_lock(self.store.engine) as held:
+                if not held:
+                    log.warning("another process is running a cycle on this state store; skipping this one")
+                    result.skipped = True
+                    return result
+                self._cycle(result)
         finally:
             self._running.release()
         return result
 
     def _cycle(self, result: CycleResult) -> None:
         loaded = load_definitions([self.postmortems_dir], self.teams)
-        result.definition_errors = list(loaded.errors)
-        for error in loaded.errors:
+        snapshot = self.store.snapshot()
+        usable, renamed = refuse_renamed(loaded.postmortems, snapshot)
+        result.definition_errors = [*loaded.errors, *renamed]
+        for error in result.definition_errors:
             log.error("definition skipped", error=str(error))
-        definitions = [Definition(lp.postmortem, str(lp.path)) for lp in loaded.postmortems]
+        definitions = [Definition(lp.postmortem, str(lp.path)) for lp in usable]
         result.postmortems = len(definitions)
 
-        snapshot = self.store.snapshot()
         observations = observe(definitions, self.teams, snapshot, self.trackers)
         result.read_errors = {str(k): v for k, v in observations.read_errors.items()}
         result.actions = plan(definitions, self.teams, snapshot, observations, self.clock(), self.create_grace)

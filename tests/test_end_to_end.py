@@ -211,3 +211,22 @@ def test_secrets_never_appear_in_output_or_reports(world: World) -> None:
     text += "".join(p.read_text() for p in world.workdir.glob("reports/*"))
     assert GITHUB_TOKEN not in text and JIRA_TOKEN not in text
     assert outputs[-1].returncode == 1
+
+
+def test_changed_postmortem_id_is_refused_instead_of_filing_everything_again(world: World) -> None:
+    engine = world.engine()
+    engine.run_cycle()
+    path = world.postmortems / "inc-2024-042-payment-pipeline.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("id: INC-2024-042", "id: INC-2024-042b"), encoding="utf-8")
+    result = engine.run_cycle()
+    assert [str(e) for e in result.definition_errors] == [
+        f'{path}:{_line_of(path, "id: INC-2024-042b")}: id: the post-mortem id changed from "INC-2024-042" to '
+        '"INC-2024-042b", but its action items are already filed under "INC-2024-042": put the id back '
+        "(ids are permanent), or the items would be filed a second time"
+    ]
+    assert "filed" not in kinds(result)
+    assert world.issue_count() == 9
+
+
+def _line_of(path: Path, text: str) -> int:
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if line.startswith(text))

@@ -89,3 +89,39 @@ def test_run_stops_cleanly_on_sigterm(world: World) -> None:
             proc.kill()
     assert proc.returncode == 0, err
     assert "worker stopped" in err
+
+
+def test_a_second_process_on_the_same_store_skips_its_cycle(world: World) -> None:
+    from sqlalchemy import create_engine
+
+    from sync.cycle_lock import cycle_lock
+
+    with cycle_lock(create_engine(world.database_url)) as held:
+        assert held
+        out = world.cli("sync", "--once")
+    assert out.returncode == 1 and "another cycle is running" in out.stdout
+    assert world.issue_count() == 0
+    assert world.cli("sync", "--once").returncode == 0
+    assert world.issue_count() == 9
+
+
+def test_two_processes_started_together_file_each_item_once(tmp_path: Path) -> None:
+    world = make_world(tmp_path, latency=0.02)
+    try:
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "sync.cli", "sync", "--once"],
+                env=world.env(),
+                cwd=world.workdir,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        for proc in procs:
+            proc.communicate(timeout=60)
+        assert sorted(p.returncode for p in procs) == [0, 1]
+        assert world.issue_count() == 9
+    finally:
+        world.emulator.stop()
