@@ -136,7 +136,24 @@ class IssueGone(PermanentError):
 
 
 class TransientError(TrackerError):
-    """The tracker may or may not have acted; retry later, and look before writing again."""
+    """The tracker may or may not have acted; retry later, and look before writing again.
+
+    ``not_processed`` is True only when the tracker certainly did not act (it refused with
+    a rate limit, or the connection was never made), so even a write may be repeated.
+    ``retry_after`` is how many seconds the tracker asked us to wait, when it said.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        not_processed: bool = False,
+    ) -> None:
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
+        self.not_processed = not_processed
 
 
 class Tracker(Protocol):

@@ -1,39 +1,105 @@
 """Translate what the vendor libraries raise into :mod:`connectors.base` errors.
 
-Classified by exception type and HTTP status, never by message text. Messages are built
-from the status and the request, never from headers, so no credential can leak into them.
+Classified by exception type, HTTP status and headers, never by message text. Messages
+are built from the status and the request, never from headers, so no credential can leak
+into them.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+
 import requests
+import urllib3.exceptions
 
 from connectors.base import IssueGone, PermanentError, TrackerError, TransientError
 
 #: Statuses after which the tracker may have acted, or may act if asked again later.
 TRANSIENT_STATUSES = frozenset({408, 409, 423, 425, 429, 500, 502, 503, 504})
 GONE_STATUSES = frozenset({404, 410})
+#: A tracker that says "retry after 0" still gets a moment.
+MIN_RETRY_AFTER = 1.0
 
 
-def from_status(status: int | None, what: str, detail: str = "") -> TrackerError:
+def retry_after_seconds(headers: Mapping[str, str] | None, now: float | None = None) -> float | None:
+    """How long the tracker asked us to wait, from ``Retry-After`` or the rate-limit reset.
+
+    ``Retry-After`` is seconds or an HTTP date; ``X-RateLimit-Reset`` is epoch seconds on
+    GitHub and an ISO-8601 time on Jira. Pure apart from ``now`` (default: the clock).
+    """
+    if not headers:
+        return None
+    lower = {k.lower(): v for k, v in headers.items()}
+    now = time.time() if now is None else now
+    if "retry-after" in lower:
+        value = lower["retry-after"].strip()
+        try:
+            return max(float(value), MIN_RETRY_AFTER)
+        except ValueError:
+            try:
+                return max(parsedate_to_datetime(value).timestamp() - now, MIN_RETRY_AFTER)
+            except (TypeError, ValueError):
+                return MIN_RETRY_AFTER
+    if lower.get("x-ratelimit-remaining") == "0" and "x-ratelimit-reset" in lower:
+        value = lower["x-ratelimit-reset"].strip()
+        try:
+            reset = float(value)
+        except ValueError:
+            try:
+                reset = datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+            except ValueError:
+                return None
+        return max(reset - now, MIN_RETRY_AFTER)
+    return None
+
+
+def _rate_limited(status: int, headers: Mapping[str, str] | None) -> bool:
+    if status == 429:
+        return True
+    if status != 403 or not headers:
+        return False
+    # GitHub answers its rate limits with 403 and says so in the headers.
+    lower = {k.lower(): v for k, v in headers.items()}
+    return lower.get("x-ratelimit-remaining") == "0" or "retry-after" in lower
+
+
+def from_status(
+    status: int | None, what: str, detail: str = "", headers: Mapping[str, str] | None = None
+) -> TrackerError:
     """The error for an HTTP status answered to ``what`` (e.g. ``GET PLAT-12``)."""
     suffix = f": {detail}" if detail else ""
     if status is None:
         return TransientError(f"{what} failed without an answer{suffix}")
     message = f"{what} answered HTTP {status}{suffix}"
+    if _rate_limited(status, headers):
+        wait = retry_after_seconds(headers)
+        hint = f" (rate limited; retry in {wait:.0f}s)" if wait is not None else " (rate limited)"
+        return TransientError(message + hint, status=status, retry_after=wait, not_processed=True)
     if status in GONE_STATUSES:
         return IssueGone(message, status=status)
     if status in TRANSIENT_STATUSES or status >= 500:
-        return TransientError(message, status=status)
+        return TransientError(message, status=status, retry_after=retry_after_seconds(headers))
     return PermanentError(message, status=status)
+
+
+def _never_connected(exc: requests.RequestException) -> bool:
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 def from_requests(exc: requests.RequestException, what: str) -> TrackerError:
     """A transport-level failure: the request may or may not have reached the tracker."""
+    untouched = _never_connected(exc)
     if isinstance(exc, requests.Timeout):
-        return TransientError(f"{what} timed out")
+        return TransientError(f"{what} timed out", not_processed=untouched)
     if isinstance(exc, requests.ConnectionError):
-        return TransientError(f"{what} lost its connection ({type(exc).__name__})")
+        kind = "could not connect" if untouched else "lost its connection"
+        return TransientError(f"{what} {kind} ({type(exc).__name__})", not_processed=untouched)
     return TransientError(f"{what} failed ({type(exc).__name__})")
 
 

@@ -28,6 +28,7 @@ from connectors.base import (
 )
 from connectors.errors import from_requests, from_status, short
 from connectors.markers import TRACKING_LABEL, find_item_marker, item_marker
+from connectors.retry import DEFAULT_RETRY, RetryPolicy
 from connectors.status_mapping import github_status
 
 T = TypeVar("T")
@@ -51,8 +52,10 @@ class GitHubTracker:
         token: str,
         timeout: float = 20.0,
         seconds_between_writes: float = 1.0,
+        retry: RetryPolicy = DEFAULT_RETRY,
     ) -> None:
         self.url = url.rstrip("/")
+        self._retry = retry
         self._gh = Github(
             base_url=self.url,
             auth=Auth.Token(token),
@@ -70,12 +73,16 @@ class GitHubTracker:
 
     # -- helpers -------------------------------------------------------------------------
 
-    def _call(self, what: str, fn: Callable[[], T]) -> T:
+    def _call(self, what: str, fn: Callable[[], T], *, write: bool = False) -> T:
+        return self._retry.call(lambda: self._translate(what, fn), write=write)
+
+    @staticmethod
+    def _translate(what: str, fn: Callable[[], T]) -> T:
         try:
             return fn()
         except GithubException as exc:
             status = exc.status if exc.status and exc.status > 0 else None
-            raise from_status(status, what, _github_detail(exc)) from exc
+            raise from_status(status, what, _github_detail(exc), exc.headers) from exc
         except requests.RequestException as exc:
             raise from_requests(exc, what) from exc
 
@@ -120,6 +127,7 @@ class GitHubTracker:
         issue = self._call(
             f"POST issue in {new.target}",
             lambda: repo.create_issue(title=new.title, body=body, labels=labels),
+            write=True,
         )
         return self._call(f"read the new issue in {new.target}", lambda: self._state(new.target, issue))
 
@@ -176,7 +184,7 @@ class GitHubTracker:
         if found is not None:
             return found
         body = f"{body_markdown}\n\n<!-- {marker} -->\n"
-        comment = self._call(f"POST comment on {issue_key}", lambda: issue.create_comment(body))
+        comment = self._call(f"POST comment on {issue_key}", lambda: issue.create_comment(body), write=True)
         return CommentRef(issue_key=issue_key, url=comment.html_url)
 
     def close(self) -> None:

@@ -19,6 +19,7 @@ from connectors.base import (
     IssueRef,
     IssueState,
     ItemKey,
+    ItemStatus,
     NewIssue,
     TrackerError,
     TrackerInfo,
@@ -27,6 +28,7 @@ from connectors.base import (
 )
 from connectors.errors import from_requests, from_status, short
 from connectors.markers import TRACKING_LABEL, find_item_marker, item_marker
+from connectors.retry import DEFAULT_RETRY, RetryPolicy
 from connectors.status_mapping import jira_status
 
 T = TypeVar("T")
@@ -69,8 +71,10 @@ class JiraTracker:
         token: str,
         timeout: float = 20.0,
         priorities: dict[str, str] | None = None,
+        retry: RetryPolicy = DEFAULT_RETRY,
     ) -> None:
         self.url = url.rstrip("/")
+        self._retry = retry
         self._priorities = dict(DEFAULT_PRIORITIES, **(priorities or {}))
         auth: dict[str, Any] = {"basic_auth": (email, token)} if email else {"token_auth": token}
         self._server_info: dict[str, Any] | None = None
@@ -89,11 +93,16 @@ class JiraTracker:
 
     # -- helpers -------------------------------------------------------------------------
 
-    def _call(self, what: str, fn: Callable[[], T]) -> T:
+    def _call(self, what: str, fn: Callable[[], T], *, write: bool = False) -> T:
+        return self._retry.call(lambda: self._translate(what, fn), write=write)
+
+    @staticmethod
+    def _translate(what: str, fn: Callable[[], T]) -> T:
         try:
             return fn()
         except JIRAError as exc:
-            raise from_status(exc.status_code, what, _jira_detail(exc)) from exc
+            headers = exc.response.headers if exc.response is not None else None
+            raise from_status(exc.status_code, what, _jira_detail(exc), headers) from exc
         except requests.RequestException as exc:
             raise from_requests(exc, what) from exc
         except ValueError as exc:  # a body that is not JSON: a proxy or login page answered
@@ -165,8 +174,14 @@ class JiraTracker:
         created = self._call(
             f"POST issue in {new.target}",
             lambda: self._jira.create_issue(fields=fields, prefetch=False),
+            write=True,
         )
-        return self.get_issue(self._ref(created.raw))
+        ref = self._ref(created.raw)
+        try:
+            return self.get_issue(ref)
+        except TrackerError:
+            # The issue exists; what matters now is to link it. Its status is read next cycle.
+            return IssueState(ref=ref, status=ItemStatus.OPEN, detail="created", item=new.item)
 
     def get_issue(self, ref: IssueRef) -> IssueState:
         issue = self._call(f"GET issue {ref.key}", lambda: self._jira.issue(ref.id, fields=_STATE_FIELDS))
@@ -223,6 +238,7 @@ class JiraTracker:
         created = self._call(
             f"POST comment on {issue_key}",
             lambda: self._jira.add_comment(issue_key, doc),
+            write=True,
         )
         return CommentRef(issue_key=issue_key, url=self._comment_url(issue_key, created.raw))
 

@@ -150,7 +150,7 @@ def test_within_the_grace_period_the_worker_waits_instead_of_filing(world: World
 
 def test_failed_marker_search_files_nothing(world: World) -> None:
     world.emulator.faults.add(
-        method="GET", path=r"^/rest/api/3/search/jql$", mode="status", status=503, times=1, server="jira"
+        method="GET", path=r"^/rest/api/3/search/jql$", mode="status", status=503, times=3, server="jira"
     )
     engine = world.engine()
     first = engine.run_cycle()

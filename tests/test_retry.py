@@ -1,0 +1,199 @@
+"""The one retry policy: what is worth another attempt, how long to wait, what never repeats."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+import requests
+import responses
+
+from connectors.base import IssueGone, IssueRef, PermanentError, TransientError
+from connectors.errors import from_requests, from_status, retry_after_seconds
+from connectors.github_tracker import GitHubTracker
+from connectors.retry import RetryPolicy
+from tests.e2e import World, kinds, make_world
+
+NOW = 1_700_000_000.0
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (None, None),
+        ({}, None),
+        ({"Retry-After": "7"}, 7.0),
+        ({"retry-after": "0"}, 1.0),  # "now" still gets a moment
+        ({"Retry-After": format_datetime(datetime.fromtimestamp(NOW + 30, UTC), usegmt=True)}, 30.0),
+        ({"Retry-After": "soon"}, 1.0),
+        ({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(NOW + 90))}, 90.0),  # GitHub: epoch seconds
+        ({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": datetime.fromtimestamp(NOW + 45, UTC).isoformat()}, 45.0),
+        ({"X-RateLimit-Remaining": "12", "X-RateLimit-Reset": str(int(NOW + 90))}, None),  # not exhausted
+        ({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(NOW - 5))}, 1.0),
+    ],
+)
+def test_retry_after(headers: dict[str, str] | None, expected: float | None) -> None:
+    assert retry_after_seconds(headers, now=NOW) == expected
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "kind", "not_processed"),
+    [
+        (400, None, PermanentError, False),
+        (401, None, PermanentError, False),
+        (403, None, PermanentError, False),
+        (403, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1"}, TransientError, True),  # GitHub primary limit
+        (403, {"Retry-After": "60"}, TransientError, True),  # GitHub secondary limit
+        (404, None, IssueGone, False),
+        (410, None, IssueGone, False),
+        (422, None, PermanentError, False),
+        (429, {"Retry-After": "2"}, TransientError, True),
+        (500, None, TransientError, False),
+        (502, None, TransientError, False),
+        (503, None, TransientError, False),
+    ],
+)
+def test_status_classification(status: int, headers: dict[str, str] | None, kind: type, not_processed: bool) -> None:
+    error = from_status(status, "GET x", headers=headers)
+    assert type(error) is kind
+    assert getattr(error, "not_processed", False) is not_processed
+
+
+def test_connection_never_made_is_safe_to_repeat_but_a_lost_answer_is_not() -> None:
+    assert from_requests(requests.ConnectTimeout(), "POST issue").not_processed  # type: ignore[attr-defined]
+    assert not from_requests(requests.ReadTimeout(), "POST issue").not_processed  # type: ignore[attr-defined]
+    assert not from_requests(requests.ConnectionError("reset"), "POST issue").not_processed  # type: ignore[attr-defined]
+
+
+def policy(sleeps: list[float]) -> RetryPolicy:
+    return RetryPolicy(attempts=3, max_wait=30, total=120, base=0.5, sleep=sleeps.append)
+
+
+@pytest.mark.parametrize(
+    ("error", "write", "expected_calls"),
+    [
+        (TransientError("503"), False, 3),
+        (TransientError("503"), True, 1),  # a write whose outcome is unknown is not repeated
+        (TransientError("429", retry_after=2, not_processed=True), True, 3),
+        (TransientError("429", retry_after=3600, not_processed=True), False, 1),  # too long: defer to a later cycle
+        (PermanentError("400"), False, 1),
+        (IssueGone("404"), False, 1),
+    ],
+)
+def test_policy(error: Exception, write: bool, expected_calls: int) -> None:
+    calls: list[int] = []
+    sleeps: list[float] = []
+
+    def fail() -> None:
+        calls.append(1)
+        raise error
+
+    with pytest.raises(type(error)):
+        policy(sleeps).call(fail, write=write)
+    assert len(calls) == expected_calls
+    assert len(sleeps) == expected_calls - 1
+
+
+def test_backoff_doubles_and_retry_after_is_honoured() -> None:
+    sleeps: list[float] = []
+    errors = iter([TransientError("503"), TransientError("503"), None])
+
+    def flaky() -> str:
+        error = next(errors)
+        if error:
+            raise error
+        return "ok"
+
+    assert policy(sleeps).call(flaky) == "ok"
+    assert sleeps == [0.5, 1.0]
+    sleeps.clear()
+    errors2 = iter([TransientError("429", retry_after=4, not_processed=True), None])
+
+    def limited() -> str:
+        error = next(errors2)
+        if error:
+            raise error
+        return "ok"
+
+    assert policy(sleeps).call(limited, write=True) == "ok"
+    assert sleeps == [4]
+
+
+@responses.activate
+def test_github_rate_limit_403_is_waited_out_then_read_again() -> None:
+    url = "https://ghe.example.com:443/api/v3/repos/acme/payments/issues/7"  # PyGithub spells the port out
+    responses.get(
+        url,
+        status=403,
+        json={"message": "API rate limit exceeded", "documentation_url": "https://docs.github.com/rest"},
+        headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "0", "X-RateLimit-Limit": "5000"},
+    )
+    responses.get(url, status=200, json=_issue_json(url))
+    sleeps: list[float] = []
+    tracker = GitHubTracker(
+        "https://ghe.example.com/api/v3", token="t0ken-for-tests", retry=policy(sleeps), seconds_between_writes=0
+    )
+    state = tracker.get_issue(IssueRef("github", "acme/payments", "acme/payments#7", "7", ""))
+    assert state.detail == "open" and sleeps == [1.0]
+    assert len(responses.calls) == 2
+
+
+def _issue_json(url: str) -> dict[str, object]:
+    return {
+        "id": 1,
+        "number": 7,
+        "state": "open",
+        "state_reason": None,
+        "title": "t",
+        "body": "b",
+        "labels": [],
+        "assignees": [],
+        "html_url": "https://ghe.example.com/acme/payments/issues/7",
+        "url": url,
+        "updated_at": "2024-03-12T14:47:00Z",
+        "closed_at": None,
+        "created_at": "2024-03-12T14:47:00Z",
+    }
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    w = make_world(tmp_path)
+    try:
+        yield w
+    finally:
+        w.emulator.stop()
+
+
+def test_one_failed_read_does_not_fail_the_cycle(world: World) -> None:
+    engine = world.engine()
+    engine.run_cycle()
+    world.emulator.faults.add(
+        method="GET", path=r"^/rest/api/3/issue/", mode="status", status=503, times=1, server="jira"
+    )
+    world.emulator.faults.add(
+        method="GET", path=r"^/repos/acme/payments/issues/", mode="status", status=502, times=1, server="github"
+    )
+    result = engine.run_cycle()
+    assert result.ok, (result.read_errors, result.events)
+
+
+def test_rate_limited_create_is_repeated_and_filed_once(world: World) -> None:
+    world.emulator.faults.add(
+        method="POST", path=r"^/rest/api/3/issue$", mode="status", status=429, retry_after=1, times=1, server="jira"
+    )
+    world.emulator.faults.add(
+        method="POST",
+        path=r"^/repos/acme/payments/issues$",
+        mode="status",
+        status=429,
+        retry_after=1,
+        times=1,
+        server="github",
+    )
+    result = world.engine().run_cycle()
+    assert result.ok and kinds(result).count("filed") == 9
+    assert world.issue_count() == 9
