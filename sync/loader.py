@@ -1,4 +1,4 @@
-"""Loading post-mortem definitions (YAML files) into :class:`~sync.model.PostMortem` models.
+"""Loading post-mortem definitions (YAML or Markdown files) into :class:`~sync.model.PostMortem` models.
 
 Nothing is lost: every problem of a file is reported with its line and field, a broken file
 is skipped, and every other file still loads. Checks that need more than one file or the
@@ -10,7 +10,8 @@ other problems:
 * post-mortem ids are unique across files: the first file in sorted path order keeps the
   id, and later files using it are skipped with an error naming the first.
 
-Markdown definitions are read elsewhere; this module reads ``*.yaml`` and ``*.yml``.
+Markdown definitions (``*.md``) are turned into the same data by
+:mod:`sync.markdown_definition`; everything from validation on is shared with YAML.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from config.yamlfile import (
     load_yaml,
     merge_errors,
 )
+from sync.markdown_definition import MarkdownError, is_markdown, load_markdown, looks_like_postmortem
 from sync.model import IDENTIFIER_PATTERN, TRACKING_ISSUE_PATTERN, DuplicateItemId, PostMortem
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -91,11 +93,7 @@ def read_definition(
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> LoadedPostMortem:
     """Like :func:`load_definition`, but keeps the path and the line of every field."""
-    try:
-        doc = load_yaml(path, max_bytes=max_bytes)
-    except YamlError as exc:
-        raise DefinitionError([exc]) from None
-    return _validate(doc, teams)
+    return _validate(_read_document(path, max_bytes), teams)
 
 
 def load_definitions(
@@ -115,9 +113,9 @@ def load_definitions(
     claimed: dict[str, tuple[str, int | None]] = {}
     for path in files:
         try:
-            doc = load_yaml(path, max_bytes=max_bytes)
-        except YamlError as exc:
-            result.errors.append(exc)
+            doc = _read_document(path, max_bytes)
+        except DefinitionError as exc:
+            result.errors.extend(exc.errors)
             continue
         # Claim the id before validating, so a file with other problems still keeps its id:
         # otherwise fixing that file would suddenly push a later one out.
@@ -145,10 +143,12 @@ def load_definitions(
 def find_definition_files(
     paths: Iterable[str | os.PathLike[str]],
 ) -> tuple[list[Path], list[SourceError]]:
-    """The YAML files named by ``paths``, sorted, plus errors for paths that are unusable.
+    """The definition files named by ``paths``, sorted, plus errors for unusable paths.
 
-    Folders are searched recursively for ``*.yaml`` and ``*.yml``, skipping hidden files and
-    folders (editor swap files, ``.git``). A file named explicitly is read whatever its name.
+    Folders are searched recursively for ``*.yaml``, ``*.yml`` and Markdown post-mortems,
+    skipping hidden files and folders (editor swap files, ``.git``). Other Markdown files (a
+    README, notes) are left out: see :func:`sync.markdown_definition.looks_like_postmortem`.
+    A file named explicitly is read whatever its name.
     """
     found: dict[str, Path] = {}
     errors: list[SourceError] = []
@@ -173,8 +173,23 @@ def _walk(root: Path, errors: list[SourceError]) -> Iterable[Path]:
     for folder, subfolders, names in os.walk(root, onerror=unreadable):
         subfolders[:] = [name for name in subfolders if not name.startswith(".")]
         for name in names:
-            if not name.startswith(".") and name.lower().endswith(YAML_SUFFIXES):
-                yield Path(folder, name)
+            if name.startswith("."):
+                continue
+            path = Path(folder, name)
+            if name.lower().endswith(YAML_SUFFIXES) or (is_markdown(name) and looks_like_postmortem(path)):
+                yield path
+
+
+def _read_document(path: str | os.PathLike[str], max_bytes: int) -> YamlDocument:
+    """The data and field lines of one file, Markdown or YAML by its name."""
+    try:
+        if is_markdown(path):
+            return load_markdown(path, max_bytes=max_bytes)
+        return load_yaml(path, max_bytes=max_bytes)
+    except YamlError as exc:
+        raise DefinitionError([exc]) from None
+    except MarkdownError as exc:
+        raise DefinitionError(exc.errors) from None
 
 
 def _validate(doc: YamlDocument, teams: Collection[str]) -> LoadedPostMortem:
