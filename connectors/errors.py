@@ -67,10 +67,19 @@ def _rate_limited(status: int, headers: Mapping[str, str] | None) -> bool:
 
 
 def from_status(
-    status: int | None, what: str, detail: str = "", headers: Mapping[str, str] | None = None
+    status: int | None,
+    what: str,
+    detail: str = "",
+    headers: Mapping[str, str] | None = None,
+    auth_hint: str = "",
 ) -> TrackerError:
-    """The error for an HTTP status answered to ``what`` (e.g. ``GET PLAT-12``)."""
+    """The error for an HTTP status answered to ``what`` (e.g. ``GET PLAT-12``).
+
+    ``auth_hint`` is added to a 401, to say which credentials to check.
+    """
     suffix = f": {detail}" if detail else ""
+    if status == 401 and auth_hint:
+        suffix += f" ({auth_hint})"
     if status is None:
         return TransientError(f"{what} failed without an answer{suffix}")
     message = f"{what} answered HTTP {status}{suffix}"
@@ -88,8 +97,10 @@ def from_status(
 def _never_connected(exc: requests.RequestException) -> bool:
     if isinstance(exc, requests.ConnectTimeout):
         return True
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    return isinstance(reason, urllib3.exceptions.NewConnectionError)
+    cause = exc.args[0] if exc.args else None
+    # requests wraps urllib3's error, itself sometimes wrapped in MaxRetryError.
+    cause = getattr(cause, "reason", cause)
+    return isinstance(cause, urllib3.exceptions.NewConnectionError)
 
 
 def from_requests(exc: requests.RequestException, what: str) -> TrackerError:

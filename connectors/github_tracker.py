@@ -53,9 +53,11 @@ class GitHubTracker:
         timeout: float = 20.0,
         seconds_between_writes: float = 1.0,
         retry: RetryPolicy = DEFAULT_RETRY,
+        auth_hint: str = "",
     ) -> None:
         self.url = url.rstrip("/")
         self._retry = retry
+        self._auth_hint = auth_hint
         self._gh = Github(
             base_url=self.url,
             auth=Auth.Token(token),
@@ -76,13 +78,12 @@ class GitHubTracker:
     def _call(self, what: str, fn: Callable[[], T], *, write: bool = False) -> T:
         return self._retry.call(lambda: self._translate(what, fn), write=write)
 
-    @staticmethod
-    def _translate(what: str, fn: Callable[[], T]) -> T:
+    def _translate(self, what: str, fn: Callable[[], T]) -> T:
         try:
             return fn()
         except GithubException as exc:
             status = exc.status if exc.status and exc.status > 0 else None
-            raise from_status(status, what, _github_detail(exc), exc.headers) from exc
+            raise from_status(status, what, _github_detail(exc), exc.headers, self._auth_hint) from exc
         except requests.RequestException as exc:
             raise from_requests(exc, what) from exc
 

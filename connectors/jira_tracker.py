@@ -72,9 +72,11 @@ class JiraTracker:
         timeout: float = 20.0,
         priorities: dict[str, str] | None = None,
         retry: RetryPolicy = DEFAULT_RETRY,
+        auth_hint: str = "",
     ) -> None:
         self.url = url.rstrip("/")
         self._retry = retry
+        self._auth_hint = auth_hint
         self._priorities = dict(DEFAULT_PRIORITIES, **(priorities or {}))
         auth: dict[str, Any] = {"basic_auth": (email, token)} if email else {"token_auth": token}
         self._server_info: dict[str, Any] | None = None
@@ -96,13 +98,12 @@ class JiraTracker:
     def _call(self, what: str, fn: Callable[[], T], *, write: bool = False) -> T:
         return self._retry.call(lambda: self._translate(what, fn), write=write)
 
-    @staticmethod
-    def _translate(what: str, fn: Callable[[], T]) -> T:
+    def _translate(self, what: str, fn: Callable[[], T]) -> T:
         try:
             return fn()
         except JIRAError as exc:
             headers = exc.response.headers if exc.response is not None else None
-            raise from_status(exc.status_code, what, _jira_detail(exc), headers) from exc
+            raise from_status(exc.status_code, what, _jira_detail(exc), headers, self._auth_hint) from exc
         except requests.RequestException as exc:
             raise from_requests(exc, what) from exc
         except ValueError as exc:  # a body that is not JSON: a proxy or login page answered

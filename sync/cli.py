@@ -19,7 +19,7 @@ from config.settings import Settings, SettingsError, load_settings
 from config.teams import TeamsFileError, load_teams
 from config.yamlfile import SourceError
 from connectors.base import PermanentError, TrackerError
-from sync.cycle import CycleResult
+from sync.cycle_output import print_cycle
 from sync.logs import configure_logging
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_CONFIG = 0, 1, 2
@@ -164,46 +164,6 @@ def _status(settings: Settings, console: Console, *, as_json: bool) -> int:
     else:
         render(data, console)
     return EXIT_OK
-
-
-def print_cycle(result: CycleResult, console: Console) -> None:
-    """What a cycle did (or, for a dry run, would do), one line each."""
-    if result.skipped:
-        console.print("Skipped: another cycle is running on this state store.", markup=False)
-        return
-    for error in result.definition_errors:
-        console.print(f"✗ invalid definition skipped: {error}", soft_wrap=True, markup=False)
-    for key, message in result.read_errors.items():
-        console.print(f"! could not read {key}: {message}", soft_wrap=True, markup=False)
-    if result.dry_run:
-        if not result.actions:
-            console.print("Nothing to do: the trackers and the store agree with the definitions.")
-        for action in result.actions:
-            console.print(f"would {action.describe()}", soft_wrap=True, markup=False)
-        return
-    marks = {
-        "filed": "+",
-        "linked": "=",
-        "mirrored": "~",
-        "closed": "✔",
-        "posted": "✉",
-        "reopened": "↺",
-        "waiting": "…",
-        "error": "✗",
-    }
-    for event in result.events:
-        where = f" <{event.url}>" if event.url else ""
-        console.print(
-            f"{marks.get(event.kind, '-')} {event.kind:<8} {event.subject}: {event.message}{where}",
-            soft_wrap=True,
-            markup=False,
-        )
-    summary = result.summary()
-    console.print(
-        f"{'OK' if result.ok else 'Finished with problems'}: {summary['postmortems']} post-mortems, "
-        f"{summary['actions']} actions, {summary['definition_errors']} invalid definitions.",
-        markup=False,
-    )
 
 
 def _probe(engine_trackers: dict[str, object], console: Console) -> None:

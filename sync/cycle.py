@@ -132,6 +132,7 @@ class Engine:
             self.clock,
         )
         result.events = applier.apply(result.actions)
+        self.store.record_item_errors(dict(observations.read_errors))
         result.finished_at = self.clock()
         self.store.finish_cycle(cycle_id, result.finished_at, result.ok, result.summary())
         log.info("cycle finished", ok=result.ok, **result.summary())

@@ -24,8 +24,8 @@ from config.settings import Settings
 from config.teams import load_teams
 from connectors.base import ItemKey
 from connectors.emulator import Emulator
-from sync.cli import print_cycle
 from sync.cycle import Engine
+from sync.cycle_output import print_cycle
 from sync.logs import configure_logging
 from sync.status_view import collect, render
 from sync.store import Store

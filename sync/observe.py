@@ -31,16 +31,25 @@ BEFORE_INCIDENT = timedelta(days=1)
 
 @dataclass
 class _TrackerHealth:
+    """Which trackers to leave alone for the rest of a cycle, and why."""
+
     failures: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    refused: dict[str, str] = field(default_factory=dict)
 
     def down(self, kind: str) -> bool:
-        return self.failures[kind] >= GIVE_UP_AFTER
+        return kind in self.refused or self.failures[kind] >= GIVE_UP_AFTER
+
+    def why(self, kind: str) -> str:
+        return self.refused.get(kind) or f"{kind} failed {GIVE_UP_AFTER} times in a row; not called again this cycle"
 
     def record(self, kind: str, exc: TrackerError | None) -> None:
         if exc is None:
             self.failures[kind] = 0
         elif isinstance(exc, TransientError):
             self.failures[kind] += 1
+        elif exc.status == 401:
+            # Every other call would be refused the same way.
+            self.refused[kind] = f"{kind} refused the credentials: {exc}"
 
 
 def observe(
@@ -63,8 +72,11 @@ def observe(
             stored = snapshot.items.get(key)
             if stored is not None and stored.linked:
                 tracker = trackers.get(stored.tracker)
-                if tracker is None or health.down(stored.tracker):
-                    read_errors[key] = f"{stored.tracker} is not reachable in this cycle"
+                if tracker is None:
+                    read_errors[key] = f"{stored.tracker} is not configured"
+                    continue
+                if health.down(stored.tracker):
+                    read_errors[key] = health.why(stored.tracker)
                     continue
                 ref = IssueRef(
                     tracker="jira" if stored.tracker == "jira" else "github",
@@ -82,11 +94,14 @@ def observe(
                     log.warning("issue read failed", item=str(key), issue=ref.key, error=str(exc))
                 continue
             team = teams[item.owner]
+            where: tuple[str, str] = (team.tracker, team.target)
             if stored is not None and stored.create_started_at is not None:
+                # Look where the interrupted create went, even if the routing changed since.
+                where = (stored.tracker, stored.target)
                 since = stored.create_started_at - SKEW_MARGIN
             else:
                 since = pm.detected_at - BEFORE_INCIDENT
-            to_search[(team.tracker, team.target)][key] = since
+            to_search[where][key] = since
 
     for (kind, target), keys in to_search.items():
         tracker = trackers.get(kind)

@@ -297,7 +297,10 @@ class Store:
             if row is None:
                 row = ActionItemRow(postmortem_id=key.postmortem_id, item_id=key.item_id)
                 s.add(row)
-            row.description, row.team, row.tracker, row.target = description, team, tracker, target
+            if row.issue_id is None and row.create_started_at is None:
+                # A filed issue stays where it was filed, whatever the team routing says now.
+                row.tracker, row.target = tracker, target
+            row.description, row.team = description, team
             row.deadline, row.priority, row.in_definition = deadline, priority, True
 
     def mark_items_outside_definition(self, pm_id: str, current_item_ids: set[str]) -> None:
@@ -356,6 +359,14 @@ class Store:
                 row.status_changed_at = seen_at
             row.finished_at = (finished_at or seen_at) if status.finished else None
             return changed
+
+    def record_item_errors(self, errors: dict[ItemKey, str]) -> None:
+        """Note problems on the items that exist in the store; others have none yet."""
+        with self._tx() as s:
+            for key, error in errors.items():
+                row = s.get(ActionItemRow, (key.postmortem_id, key.item_id))
+                if row is not None:
+                    row.last_error = error
 
     def record_item_error(self, key: ItemKey, error: str) -> None:
         with self._tx() as s:

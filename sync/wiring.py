@@ -24,6 +24,9 @@ def build_trackers(settings: Settings) -> dict[str, Tracker]:
             email=settings.jira_email,
             token=settings.jira_token.get_secret_value(),
             timeout=settings.http_timeout,
+            auth_hint="check PMSYNC_JIRA_EMAIL and PMSYNC_JIRA_TOKEN"
+            if settings.jira_email
+            else "check PMSYNC_JIRA_TOKEN (and PMSYNC_JIRA_EMAIL for Jira Cloud)",
         )
     if settings.github_configured:
         assert settings.github_token is not None
@@ -32,6 +35,7 @@ def build_trackers(settings: Settings) -> dict[str, Tracker]:
             token=settings.github_token.get_secret_value(),
             timeout=settings.http_timeout,
             seconds_between_writes=settings.github_seconds_between_writes,
+            auth_hint="check PMSYNC_GITHUB_TOKEN",
         )
     return trackers
 

@@ -1,0 +1,77 @@
+"""What ``sync`` and the demo print about a cycle: one line per thing that happened."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from sync.cycle import CycleResult
+from sync.plan import RecordItem, RegisterPostMortem
+from sync.wording import plural
+
+_MARKS = {
+    "filed": "+",
+    "linked": "=",
+    "mirrored": "~",
+    "closed": "✔",
+    "posted": "✉",
+    "reopened": "↺",
+    "waiting": "…",
+    "error": "✗",
+}
+#: Bookkeeping actions: the store's copy of the definitions. Counted, not listed, in a dry run.
+_BOOKKEEPING = (RegisterPostMortem, RecordItem)
+
+
+def _line(console: Console, text: str) -> None:
+    console.print(text, soft_wrap=True, markup=False, highlight=False)
+
+
+def print_cycle(result: CycleResult, console: Console) -> None:
+    if result.skipped:
+        _line(console, "Skipped: another cycle is running on this state store.")
+        return
+    for error in result.definition_errors:
+        _line(console, f"✗ invalid definition skipped: {error}")
+    for key, message in result.read_errors.items():
+        _line(console, f"! {key}: {message}")
+    if result.dry_run:
+        _print_plan(result, console)
+    else:
+        for event in result.events:
+            where = f" <{event.url}>" if event.url else ""
+            _line(console, f"{_MARKS.get(event.kind, '-')} {event.kind:<8} {event.subject}: {event.message}{where}")
+    _line(console, summary_line(result))
+
+
+def _print_plan(result: CycleResult, console: Console) -> None:
+    visible = [a for a in result.actions if not isinstance(a, _BOOKKEEPING)]
+    for action in visible:
+        _line(console, f"would {action.describe()}")
+    bookkeeping = len(result.actions) - len(visible)
+    if bookkeeping:
+        _line(
+            console,
+            f"would update the state store's copy of {plural(bookkeeping, 'definition entry', 'definition entries')}",
+        )
+    if not result.actions:
+        _line(console, "Nothing to do: the trackers and the state store agree with the definitions.")
+
+
+def summary_line(result: CycleResult) -> str:
+    parts = [plural(result.postmortems, "post-mortem")]
+    if result.dry_run:
+        parts.append("dry run, nothing changed")
+    else:
+        counts: dict[str, int] = {}
+        for event in result.events:
+            counts[event.kind] = counts.get(event.kind, 0) + 1
+        done = [f"{kind} {counts[kind]}" for kind in _MARKS if kind != "error" and counts.get(kind)]
+        parts.append(", ".join(done) if done else "nothing changed in the trackers")
+        if counts.get("error"):
+            parts.append(plural(counts["error"], "failed action"))
+    if result.read_errors:
+        parts.append(plural(len(result.read_errors), "item") + " not read or not filed")
+    if result.definition_errors:
+        parts.append(plural(len(result.definition_errors), "definition problem"))
+    head = "OK" if result.ok else "Needs attention"
+    return f"{head}: " + "; ".join(parts) + "."
