@@ -1,7 +1,7 @@
 """The markers the worker leaves in what it creates, so it can find them again.
 
 Every issue carries ``postmortem-sync:item <post-mortem id>/<item id>`` in its body and
-every posted report carries ``postmortem-sync:report <post-mortem id>``. After a crash, a
+every posted report carries ``postmortem-sync:report[<post-mortem id>][<edition>]``. After a crash, a
 lost answer or a lost database, the worker searches for these before creating anything.
 """
 
@@ -22,8 +22,11 @@ def item_marker(key: ItemKey) -> str:
     return f"postmortem-sync:item {key.postmortem_id}/{key.item_id}"
 
 
-def report_marker(postmortem_id: str) -> str:
-    return f"postmortem-sync:report {postmortem_id}"
+def report_marker(postmortem_id: str, edition: int = 0) -> str:
+    """The marker of a post-mortem's closing report; ``edition`` counts reopenings, so a
+    post-mortem that closes again gets a new report. Brackets keep ``INC-1`` from matching
+    inside ``INC-10``."""
+    return f"postmortem-sync:report[{postmortem_id}][{edition}]"
 
 
 def find_item_marker(text: str | None) -> ItemKey | None:

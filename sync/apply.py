@@ -196,7 +196,7 @@ class Applier:
         comment = tracker.post_comment(
             action.tracking_issue,
             path.read_text(encoding="utf-8"),
-            report_marker(action.postmortem_id),
+            report_marker(action.postmortem_id, stored.reopened_count),
         )
         self.store.mark_report_posted(action.postmortem_id, comment.url, now)
         note = "was already there" if comment.already_there else "posted"

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
+from sqlalchemy.exc import ArgumentError
 
 from config.settings import Settings, SettingsError, load_settings
 from config.teams import TeamsFileError, load_teams
@@ -55,12 +56,24 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="sync every PMSYNC_POLL_INTERVAL seconds until stopped (SIGTERM)")
+    run = sub.add_parser(
+        "run",
+        help="sync every PMSYNC_POLL_INTERVAL seconds until stopped (SIGTERM)",
+        description="Run one sync cycle every PMSYNC_POLL_INTERVAL seconds (default 300, at least 5) "
+        "until SIGTERM or Ctrl-C. A failing cycle is logged and the next one runs on schedule.",
+    )
     run.add_argument("--max-cycles", type=int, default=None, help=argparse.SUPPRESS)
 
-    sync = sub.add_parser("sync", help="run one sync cycle (--once) or show what it would do (--dry-run)")
+    sync = sub.add_parser(
+        "sync",
+        help="run one sync cycle (--once) or show what it would do (--dry-run)",
+        description="One sync cycle: file new action items, mirror statuses, close finished post-mortems "
+        "and post their reports. Exit code 0 when everything worked, 1 when something needs attention "
+        "(an invalid definition, an item that could not be read or filed), 2 on a configuration error.",
+    )
     mode = sync.add_mutually_exclusive_group()
     mode.add_argument(
         "--once",
@@ -69,10 +82,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     mode.add_argument("--dry-run", action="store_true", help="read the trackers, print the plan, change nothing")
 
-    status = sub.add_parser("status", help="show post-mortems, their action items and the worker's health")
+    status = sub.add_parser(
+        "status",
+        help="show post-mortems, their action items and the worker's health",
+        description="Show what the state store knows: each post-mortem, its action items with their "
+        "issues, statuses and deadlines (overdue ones marked), and when the last good cycle finished. "
+        "Reads only the store; run `sync --once` first.",
+    )
     status.add_argument("--json", action="store_true", help="print JSON for scripts")
 
-    validate = sub.add_parser("validate", help="check post-mortem definition files; exit 1 if any is invalid")
+    validate = sub.add_parser(
+        "validate",
+        help="check post-mortem definition files; exit 1 if any is invalid",
+        description="Check definition files (YAML, or Markdown with front matter) and folders of them: "
+        "every field, and every owner against the teams file. Each problem names its file, line "
+        "and field. Touches no tracker and no state store.",
+    )
     validate.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="definition files or folders")
     validate.add_argument(
         "--teams",
@@ -94,15 +119,28 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("postmortem-sync")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     console = Console(highlight=False)
     err = Console(stderr=True, highlight=False)
     try:
         if args.command == "demo":
-            from sync.demo import run_demo
+            from sync.demo import DemoWorkdirError, run_demo
 
-            return run_demo(console, workdir=args.workdir)
+            try:
+                return run_demo(console, workdir=args.workdir)
+            except DemoWorkdirError as exc:
+                err.print(f"[red]demo:[/red] {exc}", soft_wrap=True)
+                return EXIT_CONFIG
         settings = load_settings()
         configure_logging(settings.log_level, settings.log_format, settings.secrets())
         if args.command == "validate":
@@ -151,10 +189,24 @@ def _validate(paths: Sequence[Path], teams_file: Path, console: Console) -> int:
 
 
 def _status(settings: Settings, console: Console, *, as_json: bool) -> int:
-    from sync.status_view import collect, render
-    from sync.store import Store
+    from sqlalchemy.engine import make_url
 
-    store = Store(settings.database_url)
+    from sync.status_view import collect, render
+    from sync.wiring import open_store
+
+    try:
+        url = make_url(settings.database_url)
+    except ArgumentError as exc:
+        raise SettingsError(f"PMSYNC_DATABASE_URL: {exc}") from None
+    database = url.database or ""
+    if url.get_backend_name() == "sqlite" and database not in ("", ":memory:") and not Path(database).exists():
+        # Reading must not create an empty store as a side effect.
+        if as_json:
+            print(json.dumps({"last_cycle": None, "last_good_cycle_finished_at": None, "postmortems": []}, indent=2))
+        else:
+            console.print(f"No state store yet at {database}: run `postmortem-sync sync --once` first.", markup=False)
+        return EXIT_OK
+    store = open_store(settings.database_url)
     try:
         data = collect(store, datetime.now(UTC).date())
     finally:

@@ -68,10 +68,24 @@ def examples_dir() -> Path:
     raise FileNotFoundError("the example post-mortems are missing from this installation")
 
 
+#: Left in a --workdir so a later demo may reuse it; any other non-empty folder is refused.
+DEMO_MARKER = ".postmortem-sync-demo"
+
+
+class DemoWorkdirError(Exception):
+    """The folder given to ``--workdir`` holds something the demo would overwrite."""
+
+
 @contextmanager
 def _workdir(path: Path | None) -> Iterator[Path]:
     if path is not None:
+        if path.exists() and any(path.iterdir()) and not (path / DEMO_MARKER).exists():
+            raise DemoWorkdirError(
+                f"{path} is not empty and was not made by the demo: the demo replaces its "
+                "postmortems/, teams.yaml and database. Give it a new or empty folder."
+            )
         path.mkdir(parents=True, exist_ok=True)
+        (path / DEMO_MARKER).write_text("Made by `postmortem-sync demo`; it may overwrite this folder.\n")
         yield path
         return
     with tempfile.TemporaryDirectory(prefix="postmortem-sync-demo-") as tmp:
@@ -242,5 +256,7 @@ def run_demo(console: Console, workdir: Path | None = None) -> int:
                 tracker.close()
         if workdir is not None:
             console.print(f"\nThe demo's files are kept in {work}.", markup=False)
+        else:
+            console.print("\nThe demo's files were in a temporary folder, now removed; use --workdir DIR to keep them.")
         console.print("\nDemo finished." if ok else "\nDemo did not reach the end.")
         return 0 if ok else 1

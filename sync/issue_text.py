@@ -9,6 +9,7 @@ from __future__ import annotations
 from config.teams import Team
 from connectors.base import ItemKey, NewIssue
 from sync.model import ActionItem, PostMortem
+from sync.wording import when
 
 TITLE_LIMIT = 200
 CONTEXT_LIMIT = 600
@@ -30,7 +31,7 @@ def issue_title(pm: PostMortem, item: ActionItem) -> str:
 
 
 def incident_window(pm: PostMortem) -> str:
-    start = pm.detected_at.strftime("%Y-%m-%d %H:%M %Z").strip()
+    start = when(pm.detected_at)
     if pm.resolved_at is None:
         return f"detected {start}, not yet resolved"
     minutes = round((pm.resolved_at - pm.detected_at).total_seconds() / 60)

@@ -14,6 +14,7 @@ from connectors.base import ItemKey, ItemStatus
 from sync.issue_text import incident_window
 from sync.model import PostMortem
 from sync.store import StoredItem
+from sync.wording import plural
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ def _env() -> Environment:
     )
     env.filters["cell"] = _cell
     env.filters["oneline"] = _oneline
+    env.filters["plural"] = plural
     return env
 
 

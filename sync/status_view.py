@@ -10,6 +10,7 @@ from rich.table import Table
 
 from connectors.base import ItemStatus
 from sync.store import Store, StoredItem
+from sync.wording import when
 
 _STYLE = {
     "completed": "green",
@@ -52,6 +53,7 @@ def collect(store: Store, today: date) -> dict[str, Any]:
                 "title": pm.title,
                 "state": pm.state,
                 "source": pm.source_path,
+                "tracking_issue": pm.tracking_issue,
                 "closed_at": _iso(pm.closed_at),
                 "report_path": pm.report_path,
                 "report_url": pm.report_url,
@@ -97,10 +99,11 @@ def render(data: dict[str, Any], console: Console) -> None:
         console.print("No post-mortems in the store yet: run [bold]postmortem-sync sync --once[/bold] first.")
     for pm in data["postmortems"]:
         done = sum(1 for i in pm["items"] if i["status"] in (ItemStatus.COMPLETED.value, ItemStatus.WONT_FIX.value))
-        title = f"{pm['id']}  {pm['title']}  [{pm['state']}, {done}/{len(pm['items'])} finished]"
+        title = f"{pm['id']}  {pm['title']}  [{pm['state']}, {done} of {len(pm['items'])} finished]"
         table = Table(title=title, title_justify="left", expand=False)
         for column in ("Item", "Team", "Issue", "Status", "Deadline", "Priority", "Note"):
-            table.add_column(column)
+            # Fold rather than cut: an issue key with an ellipsis cannot be looked up.
+            table.add_column(column, overflow="fold")
         for item in pm["items"]:
             notes = []
             if item["overdue"]:
@@ -121,12 +124,20 @@ def render(data: dict[str, Any], console: Console) -> None:
             )
         console.print(table)
         if pm["report_path"]:
-            where = f" and posted at {pm['report_url']}" if pm["report_url"] else ""
-            console.print(f"  report: {pm['report_path']}{where}")
+            if pm["report_url"]:
+                where = f", posted at {pm['report_url']}"
+            elif pm["tracking_issue"]:
+                where = f", not yet posted on {pm['tracking_issue']}"
+            else:
+                where = ""
+            console.print(f"  report: {pm['report_path']}{where}", markup=False, soft_wrap=True)
         console.print()
     last = data["last_cycle"]
     if last:
-        state = "ok" if last["ok"] else "with problems"
-        console.print(f"Last cycle: started {last['started_at']}, {state}.")
-    good = data["last_good_cycle_finished_at"]
-    console.print(f"Last good cycle finished: {good or 'never'}.")
+        state = "OK" if last["ok"] else "with problems (run `postmortem-sync sync --once` to see them)"
+        console.print(f"Last cycle: started {_human(last['started_at'])}, {state}.", markup=False)
+    console.print(f"Last good cycle finished: {_human(data['last_good_cycle_finished_at'])}.", markup=False)
+
+
+def _human(iso: str | None) -> str:
+    return when(datetime.fromisoformat(iso)) if iso else "never"

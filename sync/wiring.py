@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
 from config.settings import Settings, SettingsError
-from config.teams import Team, load_teams
+from config.teams import Team, Teams, load_teams
 from connectors.base import Tracker
 from connectors.github_tracker import GitHubTracker
 from connectors.jira_tracker import JiraTracker
@@ -59,13 +61,46 @@ def check_routes(teams: Mapping[str, Team], trackers: Mapping[str, Tracker]) -> 
     raise SettingsError("\n".join(lines))
 
 
+def open_store(url: str) -> Store:
+    """Open (and create if needed) the state store, turning URL and driver problems into
+    a :class:`SettingsError` that says what to set."""
+    try:
+        return Store(url)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise SettingsError(
+            f"PMSYNC_DATABASE_URL: {exc}. Use an SQLAlchemy URL such as sqlite:///postmortem-sync.db "
+            "or postgresql+psycopg://user@host/db"
+        ) from None
+    except ModuleNotFoundError as exc:
+        raise SettingsError(
+            f"PMSYNC_DATABASE_URL needs the database driver {exc.name!r}: for PostgreSQL, "
+            "pip install 'postmortem-sync[postgres]'"
+        ) from None
+    except OperationalError as exc:
+        raise SettingsError(f"PMSYNC_DATABASE_URL: cannot open the state store ({exc.orig})") from None
+
+
+def load_routing(settings: Settings) -> Teams:
+    if not settings.teams_file.is_file():
+        raise SettingsError(
+            f"PMSYNC_TEAMS_FILE: {settings.teams_file} not found; set PMSYNC_TEAMS_FILE to the teams file "
+            "(see config/teams.example.yaml)"
+        )
+    return load_teams(settings.teams_file)
+
+
 def build_engine(settings: Settings) -> Engine:
     """Load the teams file, check every route, open the store. Raises on bad configuration."""
-    teams = load_teams(settings.teams_file)
+    teams = load_routing(settings)
+    if not settings.postmortems_dir.is_dir():
+        raise SettingsError(
+            f"PMSYNC_POSTMORTEMS_DIR: {settings.postmortems_dir} is not a folder; set it to the folder "
+            "of post-mortem definitions"
+        )
     trackers = build_trackers(settings)
     check_routes(teams, trackers)
     return Engine(
-        store=Store(settings.database_url),
+        store=open_store(settings.database_url),
         trackers=trackers,
         teams=teams,
         postmortems_dir=settings.postmortems_dir,

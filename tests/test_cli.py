@@ -114,7 +114,9 @@ def test_status_on_an_empty_store(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PMSYNC_")}
     env["PMSYNC_SECRETS_DIR"] = str(tmp_path / "none")
     out = run("status", cwd=tmp_path, env=env)
-    assert out.returncode == 0 and "No post-mortems in the store yet" in out.stdout
+    assert out.returncode == 0 and "No state store yet at postmortem-sync.db" in out.stdout
+    assert json.loads(run("status", "--json", cwd=tmp_path, env=env).stdout)["postmortems"] == []
+    assert not (tmp_path / "postmortem-sync.db").exists()  # reading creates nothing
 
 
 def test_sync_once_exit_code_says_a_definition_failed(world: World) -> None:

@@ -230,3 +230,46 @@ def test_changed_postmortem_id_is_refused_instead_of_filing_everything_again(wor
 
 def _line_of(path: Path, text: str) -> int:
     return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if line.startswith(text))
+
+
+def test_reopened_item_reopens_the_postmortem_and_a_new_report_follows(world: World) -> None:
+    engine = world.engine()
+    engine.run_cycle()
+    emu = world.emulator
+    for item_id in ("AI-1", "AI-2", "AI-4", "AI-5"):
+        emu.jira_transition(issue_of(engine, PAYMENT, item_id), "Done")
+    repo, number = github_number(issue_of(engine, PAYMENT, "AI-3"))
+    emu.github_set_state(repo, number, state="closed", state_reason="completed")
+    assert "closed" in kinds(engine.run_cycle())
+
+    emu.github_set_state(repo, number, state="open")
+    reopened = engine.run_cycle()
+    assert "reopened" in kinds(reopened)
+    assert engine.store.snapshot().postmortems[PAYMENT].state == "open"
+
+    emu.github_set_state(repo, number, state="closed", state_reason="completed")
+    again = engine.run_cycle()
+    assert "closed" in kinds(again) and "posted" in kinds(again)
+    assert emu.github_issue("acme/payments", 1)["comments"] == 2
+    assert engine.run_cycle().actions == []
+
+
+def test_report_on_a_jira_tracking_issue_is_posted_once(world: World) -> None:
+    key = world.emulator.jira_create_issue("PLAT", "Post-mortem INC-2024-042")
+    path = world.postmortems / "inc-2024-042-payment-pipeline.yaml"
+    path.write_text(path.read_text().replace("tracking_issue: acme/payments#1", f"tracking_issue: {key}"))
+    engine = world.engine()
+    engine.run_cycle()
+    for item_id in ("AI-1", "AI-2", "AI-4", "AI-5"):
+        world.emulator.jira_transition(issue_of(engine, PAYMENT, item_id), "Done")
+    world.emulator.github_set_state(*github_number(issue_of(engine, PAYMENT, "AI-3")), state="closed")
+    world.emulator.faults.add(
+        method="POST", path=rf"^/rest/api/3/issue/{key}/comment$", mode="commit_then_fail", times=1
+    )
+    first = engine.run_cycle()
+    assert "closed" in kinds(first) and "posted" not in kinds(first)
+    second = engine.run_cycle()
+    assert [e.message for e in second.events if e.kind == "posted"] == [f"report was already there on {key}"]
+    comments = world.emulator.jira_issue(key)["fields"]["comment"]["comments"]
+    assert len(comments) == 1
+    assert "postmortem-sync:report[INC-2024-042][0]" in adf_to_text(comments[0]["body"])

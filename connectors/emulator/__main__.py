@@ -16,16 +16,39 @@ from types import FrameType
 
 from .server import Emulator
 
+_EPILOG = """\
+The emulator starts empty: create the repositories and projects your teams file names,
+either with --seed FILE, a JSON document such as
+  {"github": {"repos": ["acme/payments"]}, "jira": {"projects": [{"key": "PLAT", "name": "Platform"}]}}
+or through the control API (no auth), for example
+  curl -X POST $GITHUB_URL/_emulator/github/repos -d '{"full_name": "acme/payments"}'
+  curl -X POST $JIRA_URL/_emulator/jira/projects -d '{"key": "PLAT", "name": "Platform"}'
+The control API also changes issues as a person in the tracker would (close, transition,
+label); its routes are listed in connectors/emulator/control.py.
+
+Point postmortem-sync at it with PMSYNC_GITHUB_URL=$GITHUB_URL, PMSYNC_GITHUB_TOKEN,
+PMSYNC_JIRA_URL=$JIRA_URL, PMSYNC_JIRA_EMAIL and PMSYNC_JIRA_TOKEN set to the values above.
+"""
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Keeps the epilog's layout and shows each option's default."""
+
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m connectors.emulator", description=__doc__)
+    p = argparse.ArgumentParser(
+        prog="python -m connectors.emulator",
+        description=__doc__,
+        epilog=_EPILOG,
+        formatter_class=_Formatter,
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--github-port", type=int, default=0, help="0 picks a free port")
     p.add_argument("--jira-port", type=int, default=0, help="0 picks a free port")
     p.add_argument("--seed", type=Path, help="JSON seed document (repos, projects, issues)")
-    p.add_argument("--github-token", default="gh-demo-token")
-    p.add_argument("--jira-email", default="bot@example.com")
-    p.add_argument("--jira-token", default="jira-demo-token")
+    p.add_argument("--github-token", default="gh-demo-token", help="the token GitHub clients must send")
+    p.add_argument("--jira-email", default="bot@example.com", help="the email Jira clients must send")
+    p.add_argument("--jira-token", default="jira-demo-token", help="the API token Jira clients must send")
     p.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
     p.add_argument("--fault-rate", type=float, default=0.0, help="share of requests to fail")
     p.add_argument("--fault-seed", type=int, default=None, help="seed for random faults")
