@@ -100,7 +100,9 @@ def render(data: dict[str, Any], console: Console) -> None:
     for pm in data["postmortems"]:
         done = sum(1 for i in pm["items"] if i["status"] in (ItemStatus.COMPLETED.value, ItemStatus.WONT_FIX.value))
         title = f"{pm['id']}  {pm['title']}  [{pm['state']}, {done} of {len(pm['items'])} finished]"
-        table = Table(title=title, title_justify="left", expand=False)
+        # A heading of its own: a table title is cut to the table's width.
+        console.print(title, style="bold", markup=False, soft_wrap=True)
+        table = Table(expand=False)
         for column in ("Item", "Team", "Issue", "Status", "Deadline", "Priority", "Note"):
             # Fold rather than cut: an issue key with an ellipsis cannot be looked up.
             table.add_column(column, overflow="fold")
