@@ -80,6 +80,16 @@ class Settings(BaseSettings):
             return value or None
         return value
 
+    @field_validator("jira_token", "github_token")
+    @classmethod
+    def _token_characters(cls, value: SecretStr | None) -> SecretStr | None:
+        # Tokens travel in HTTP headers: printable ASCII only. Said without the value.
+        if value is not None:
+            text = value.get_secret_value()
+            if not (text.isascii() and text.isprintable()) or " " in text:
+                raise ValueError("contains characters a token cannot have (spaces, non-ASCII or control characters)")
+        return value
+
     @field_validator("jira_url", "github_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:

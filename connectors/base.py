@@ -11,7 +11,9 @@ Exception tree::
     │   │                        retrying the same request will not help
     │   └── IssueGone            the issue was deleted or can no longer be read (404, 410)
     └── TransientError           the tracker may or may not have acted (timeout, reset
-                                 connection, 5xx, 429): the outcome of a write is unknown
+        │                        connection, 5xx, 429): the outcome of a write is unknown
+        └── UnexpectedAnswer     the answer was not the tracker's API at all (an HTML login
+                                 page, a proxy error): a wrong URL when it persists
 """
 
 from __future__ import annotations
@@ -191,3 +193,7 @@ class Tracker(Protocol):
     def close(self) -> None:
         """Release network resources."""
         ...
+
+
+class UnexpectedAnswer(TransientError):
+    """The answer was not what the tracker's API sends: at start-up, a wrong URL."""

@@ -7,15 +7,16 @@ into them.
 
 from __future__ import annotations
 
+import base64
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
 import requests
 import urllib3.exceptions
 
-from connectors.base import IssueGone, PermanentError, TrackerError, TransientError
+from connectors.base import IssueGone, PermanentError, TrackerError, TransientError, UnexpectedAnswer
 
 #: Statuses after which the tracker may have acted, or may act if asked again later.
 TRANSIENT_STATUSES = frozenset({408, 409, 423, 425, 429, 500, 502, 503, 504})
@@ -112,6 +113,28 @@ def from_requests(exc: requests.RequestException, what: str) -> TrackerError:
         kind = "could not connect" if untouched else "lost its connection"
         return TransientError(f"{what} {kind} ({type(exc).__name__})", not_processed=untouched)
     return TransientError(f"{what} failed ({type(exc).__name__})")
+
+
+def secret_forms(token: str, email: str | None = None) -> list[str]:
+    """The token, and how it travels in a Basic ``Authorization`` header, so a tracker that
+    echoes the request back in an error cannot make us repeat it."""
+    forms = [token]
+    if email:
+        forms.append(base64.b64encode(f"{email}:{token}".encode()).decode())
+    return forms
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret replaced by ``[redacted]``."""
+    for secret in sorted((s for s in secrets if len(s) >= 6), key=len, reverse=True):
+        text = text.replace(secret, "[redacted]")
+    return text
+
+
+def unexpected(exc: Exception, what: str, api: str) -> UnexpectedAnswer:
+    """Anything else the client library raised: the answer was not what ``api`` sends (an HTML
+    login page, a proxy's error, a truncated body). Kept to this tracker and this call."""
+    return UnexpectedAnswer(f"{what} answered something that is not the {api} API ({type(exc).__name__})")
 
 
 def short(text: object, limit: int = 300) -> str:

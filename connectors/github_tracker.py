@@ -23,10 +23,12 @@ from connectors.base import (
     ItemKey,
     NewIssue,
     PermanentError,
+    TrackerError,
     TrackerInfo,
     TrackerKind,
+    UnexpectedAnswer,
 )
-from connectors.errors import from_requests, from_status, short
+from connectors.errors import from_requests, from_status, scrub, secret_forms, short, unexpected
 from connectors.markers import TRACKING_LABEL, find_item_marker, item_marker
 from connectors.retry import DEFAULT_RETRY, RetryPolicy
 from connectors.status_mapping import github_status
@@ -58,6 +60,7 @@ class GitHubTracker:
         self.url = url.rstrip("/")
         self._retry = retry
         self._auth_hint = auth_hint
+        self._secrets = secret_forms(token)
         self._gh = Github(
             base_url=self.url,
             auth=Auth.Token(token),
@@ -83,9 +86,14 @@ class GitHubTracker:
             return fn()
         except GithubException as exc:
             status = exc.status if exc.status and exc.status > 0 else None
-            raise from_status(status, what, _github_detail(exc), exc.headers, self._auth_hint) from exc
+            detail = scrub(_github_detail(exc), self._secrets)
+            raise from_status(status, what, detail, exc.headers, self._auth_hint) from exc
         except requests.RequestException as exc:
             raise from_requests(exc, what) from exc
+        except TrackerError:
+            raise
+        except Exception as exc:
+            raise unexpected(exc, what, "GitHub") from exc
 
     def _repo(self, target: str) -> Repository:
         if target not in self._repos:
@@ -113,13 +121,17 @@ class GitHubTracker:
     # -- Tracker -------------------------------------------------------------------------
 
     def probe(self) -> TrackerInfo:
-        limits = self._call("GET rate_limit", self._gh.get_rate_limit)
-        core = limits.resources.core
-        return TrackerInfo(
-            kind="github",
-            url=self.url,
-            detail=f"rate limit {core.remaining}/{core.limit}",
-        )
+        def read() -> tuple[int, int]:
+            core = self._gh.get_rate_limit().resources.core
+            return int(core.remaining), int(core.limit)
+
+        try:
+            remaining, limit = self._call("GET rate_limit", read)
+        except UnexpectedAnswer as exc:
+            raise PermanentError(
+                f"{exc}: check PMSYNC_GITHUB_URL (GitHub Enterprise Server: https://HOST/api/v3)"
+            ) from exc
+        return TrackerInfo(kind="github", url=self.url, detail=f"rate limit {remaining}/{limit}")
 
     def create_issue(self, new: NewIssue) -> IssueState:
         body = f"{new.body_markdown}\n\n<!-- {item_marker(new.item)} -->\n"

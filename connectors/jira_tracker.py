@@ -21,12 +21,14 @@ from connectors.base import (
     ItemKey,
     ItemStatus,
     NewIssue,
+    PermanentError,
     TrackerError,
     TrackerInfo,
     TrackerKind,
     TransientError,
+    UnexpectedAnswer,
 )
-from connectors.errors import from_requests, from_status, short
+from connectors.errors import from_requests, from_status, scrub, secret_forms, short, unexpected
 from connectors.markers import TRACKING_LABEL, find_item_marker, item_marker
 from connectors.retry import DEFAULT_RETRY, RetryPolicy
 from connectors.status_mapping import jira_status
@@ -77,6 +79,7 @@ class JiraTracker:
         self.url = url.rstrip("/")
         self._retry = retry
         self._auth_hint = auth_hint
+        self._secrets = secret_forms(token, email)
         self._priorities = dict(DEFAULT_PRIORITIES, **(priorities or {}))
         auth: dict[str, Any] = {"basic_auth": (email, token)} if email else {"token_auth": token}
         self._server_info: dict[str, Any] | None = None
@@ -103,11 +106,14 @@ class JiraTracker:
             return fn()
         except JIRAError as exc:
             headers = exc.response.headers if exc.response is not None else None
-            raise from_status(exc.status_code, what, _jira_detail(exc), headers, self._auth_hint) from exc
+            detail = scrub(_jira_detail(exc), self._secrets)
+            raise from_status(exc.status_code, what, detail, headers, self._auth_hint) from exc
         except requests.RequestException as exc:
             raise from_requests(exc, what) from exc
-        except ValueError as exc:  # a body that is not JSON: a proxy or login page answered
-            raise TransientError(f"{what} answered something that is not Jira JSON") from exc
+        except TrackerError:
+            raise
+        except Exception as exc:
+            raise unexpected(exc, what, "Jira") from exc
 
     def _ref(self, raw: dict[str, Any]) -> IssueRef:
         key = str(raw["key"])
@@ -150,8 +156,13 @@ class JiraTracker:
         return self._server_info
 
     def probe(self) -> TrackerInfo:
-        info = self._info()
-        me: dict[str, Any] = self._call("GET myself", self._jira.myself)
+        try:
+            info = self._info()
+            me: dict[str, Any] = self._call("GET myself", self._jira.myself)
+        except UnexpectedAnswer as exc:
+            raise PermanentError(
+                f"{exc}: check PMSYNC_JIRA_URL (the site's address, e.g. https://acme.atlassian.net)"
+            ) from exc
         return TrackerInfo(
             kind="jira",
             url=self.url,
@@ -219,12 +230,14 @@ class JiraTracker:
                 ),
             )
             issues = page.get("issues") if isinstance(page, dict) else None
-            if not isinstance(issues, list) or ("isLast" not in page and "nextPageToken" not in page):
-                # An answer without its paging fields is not "nothing found".
+            token = page.get("nextPageToken") if isinstance(page, dict) else None
+            is_last = page.get("isLast") if isinstance(page, dict) else None
+            # An answer without its paging fields, or one that says more follows without
+            # saying how to get it, is not "nothing more found".
+            if not isinstance(issues, list) or not isinstance(is_last, bool) or (not is_last and not token):
                 raise TrackerError(f"{what}: the search answer is incomplete")
             yield from issues
-            token = page.get("nextPageToken")
-            if page.get("isLast", token is None) or not token:
+            if is_last:
                 return
 
     def post_comment(self, issue_key: str, body_markdown: str, marker: str) -> CommentRef:
@@ -283,6 +296,11 @@ def _jira_detail(exc: JIRAError) -> str:
         return ""
     if not isinstance(body, dict):
         return ""
-    messages = list(body.get("errorMessages") or [])
-    messages += [f"{k}: {v}" for k, v in (body.get("errors") or {}).items()]
-    return short("; ".join(str(m) for m in messages))
+    messages = body.get("errorMessages")
+    parts = [str(m) for m in messages] if isinstance(messages, list) else []
+    errors = body.get("errors")
+    if isinstance(errors, dict):
+        parts += [f"{k}: {v}" for k, v in errors.items()]
+    elif isinstance(errors, list):
+        parts += [str(e) for e in errors]
+    return short("; ".join(parts))

@@ -60,14 +60,24 @@ class Applier:
         self.clock = clock
         self.events: list[Event] = []
 
-    def apply(self, actions: Sequence[Action]) -> list[Event]:
-        for action in actions:
+    def apply(self, actions: Sequence[Action], should_stop: Callable[[], bool] = lambda: False) -> list[Event]:
+        for done, action in enumerate(actions):
+            if should_stop():
+                # Every step so far is committed; the rest is planned again next cycle.
+                log.info("stopping mid-cycle", left=len(actions) - done)
+                break
             try:
                 self._apply(action)
             except TrackerError as exc:
                 self._failed(action, str(exc))
             except KeyError as exc:  # a tracker kind with no credentials, or a missing row
                 self._failed(action, f"cannot {action.describe()}: {exc.args[0]}")
+            except OSError as exc:  # the reports folder is not writable, the disk is full
+                self._failed(action, f"cannot {action.describe()}: {exc.strerror or exc} ({exc.filename or ''})")
+            except Exception as exc:
+                # One action's surprise must not stop the others (items of other post-mortems).
+                log.exception("action failed unexpectedly", action=action.describe())
+                self._failed(action, f"cannot {action.describe()}: {type(exc).__name__}: {exc}")
         return self.events
 
     def _failed(self, action: Action, message: str) -> None:
@@ -86,7 +96,12 @@ class Applier:
         match action:
             case RegisterPostMortem():
                 self.store.upsert_postmortem(
-                    action.postmortem_id, action.title, action.source, action.tracking_issue, now
+                    action.postmortem_id,
+                    action.title,
+                    action.source,
+                    action.tracking_issue,
+                    now,
+                    detected_at=action.detected_at,
                 )
                 self.store.mark_items_outside_definition(action.postmortem_id, set(action.item_ids))
             case RecordItem():
@@ -192,12 +207,19 @@ class Applier:
                 stored.closed_at or now,
             )
             path = write_report(self.reports_dir, action.postmortem_id, text)
-        tracker = self.trackers[tracker_of(action.tracking_issue)]
-        comment = tracker.post_comment(
-            action.tracking_issue,
-            path.read_text(encoding="utf-8"),
-            report_marker(action.postmortem_id, stored.reopened_count),
-        )
+        kind = tracker_of(action.tracking_issue)
+        where = f"tracking_issue {action.tracking_issue} (in {stored.source_path})"
+        tracker = self.trackers.get(kind)
+        if tracker is None:
+            raise PermanentError(f"{where} is on {kind}, which is not configured")
+        try:
+            comment = tracker.post_comment(
+                action.tracking_issue,
+                path.read_text(encoding="utf-8"),
+                report_marker(action.postmortem_id, stored.reopened_count),
+            )
+        except TrackerError as exc:
+            raise type(exc)(f"could not post the report on {where}: {exc}", status=exc.status) from exc
         self.store.mark_report_posted(action.postmortem_id, comment.url, now)
         note = "was already there" if comment.already_there else "posted"
         self.events.append(

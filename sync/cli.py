@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 from sqlalchemy.exc import ArgumentError
 
 from config.settings import Settings, SettingsError, load_settings
@@ -139,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             try:
                 return run_demo(console, workdir=args.workdir)
             except DemoWorkdirError as exc:
-                err.print(f"[red]demo:[/red] {exc}", soft_wrap=True)
+                _error(err, "demo", exc)
                 return EXIT_CONFIG
         settings = load_settings()
         configure_logging(settings.log_level, settings.log_format, settings.secrets())
@@ -152,14 +153,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return _run(settings, console, args.max_cycles)
     except SettingsError as exc:
-        err.print(f"[red]configuration error:[/red] {exc}", markup=True, soft_wrap=True)
+        _error(err, "configuration error", exc)
         return EXIT_CONFIG
     except (TeamsFileError, SourceError) as exc:
-        err.print(f"[red]teams file error:[/red] {exc}", soft_wrap=True)
+        _error(err, "teams file error", exc)
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return EXIT_PROBLEMS
     return EXIT_CONFIG
+
+
+def _error(err: Console, label: str, exc: BaseException) -> None:
+    # The message may hold brackets (paths, ids): never read it as markup.
+    err.print(Text(f"{label}: ", style="red") + Text(str(exc)), soft_wrap=True)
 
 
 def _validate(paths: Sequence[Path], teams_file: Path, console: Console) -> int:

@@ -15,10 +15,10 @@ from config.yamlfile import SourceError
 from connectors.base import Tracker
 from sync.apply import Applier, Event
 from sync.cycle_lock import cycle_lock
+from sync.identity import check_identity
 from sync.loader import load_definitions
 from sync.observe import observe
 from sync.plan import Action, Definition, plan
-from sync.renames import refuse_renamed
 from sync.store import Store
 
 log = structlog.get_logger(__name__)
@@ -76,6 +76,7 @@ class Engine:
         reports_dir: Path,
         create_grace: timedelta,
         clock: Callable[[], datetime] = utcnow,
+        should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
         self.store = store
         self.trackers = trackers
@@ -84,6 +85,8 @@ class Engine:
         self.reports_dir = reports_dir
         self.create_grace = create_grace
         self.clock = clock
+        #: Asked between actions; a worker told to stop leaves the rest for the next run.
+        self.should_stop = should_stop
         self._running = threading.Lock()
 
     def run_cycle(self, *, dry_run: bool = False) -> CycleResult:
@@ -107,9 +110,13 @@ class Engine:
         return result
 
     def _cycle(self, result: CycleResult) -> None:
-        loaded = load_definitions([self.postmortems_dir], self.teams)
         snapshot = self.store.snapshot()
-        usable, renamed = refuse_renamed(loaded.postmortems, snapshot)
+        loaded = load_definitions(
+            [self.postmortems_dir],
+            self.teams,
+            established=[pm.source_path for pm in snapshot.postmortems.values()],
+        )
+        usable, renamed = check_identity(loaded.postmortems, snapshot)
         result.definition_errors = [*loaded.errors, *renamed]
         for error in result.definition_errors:
             log.error("definition skipped", error=str(error))
@@ -131,7 +138,7 @@ class Engine:
             self.reports_dir,
             self.clock,
         )
-        result.events = applier.apply(result.actions)
+        result.events = applier.apply(result.actions, self.should_stop)
         self.store.record_item_errors(dict(observations.read_errors))
         result.finished_at = self.clock()
         self.store.finish_cycle(cycle_id, result.finished_at, result.ok, result.summary())

@@ -101,13 +101,19 @@ def load_definitions(
     teams: Collection[str],
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    established: Collection[str] = (),
 ) -> LoadResult:
     """Load every definition in ``paths`` (files, or folders searched recursively).
 
     Never raises for a bad definition: each problem is in ``errors`` and the file is left
-    out of ``postmortems``.
+    out of ``postmortems``. When two files claim one post-mortem id, a file named in
+    ``established`` (where the worker already knows that post-mortem from) keeps it, so a
+    copied template or a draft cannot push an existing post-mortem out; otherwise the first
+    file by path does.
     """
     files, errors = find_definition_files(paths)
+    known = {os.path.normpath(p) for p in established}
+    files.sort(key=lambda p: (os.path.normpath(p) not in known, p.as_posix()))
     result = LoadResult(errors=errors)
     # id -> (file, line) of the first file that claimed it.
     claimed: dict[str, tuple[str, int | None]] = {}
@@ -176,6 +182,11 @@ def _walk(root: Path, errors: list[SourceError]) -> Iterable[Path]:
             if name.startswith("."):
                 continue
             path = Path(folder, name)
+            wanted = name.lower().endswith(YAML_SUFFIXES) or is_markdown(name)
+            if wanted and not path.is_file():
+                # A pipe or a device would block the worker on open(); a dangling link reads nothing.
+                errors.append(SourceError(path, None, None, "not a regular file; skipped"))
+                continue
             if name.lower().endswith(YAML_SUFFIXES) or (is_markdown(name) and looks_like_postmortem(path)):
                 yield path
 

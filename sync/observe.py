@@ -25,8 +25,6 @@ log = structlog.get_logger(__name__)
 GIVE_UP_AFTER = 3
 #: How far before a create attempt to search for its issue (clock skew between us and the tracker).
 SKEW_MARGIN = timedelta(minutes=10)
-#: Issues are filed after an incident is detected, so searches need not look further back.
-BEFORE_INCIDENT = timedelta(days=1)
 
 
 @dataclass
@@ -63,7 +61,7 @@ def observe(
     searched: set[ItemKey] = set()
     found: dict[ItemKey, IssueState] = {}
     health = _TrackerHealth()
-    to_search: dict[tuple[str, str], dict[ItemKey, datetime]] = defaultdict(dict)
+    to_search: dict[tuple[str, str], dict[ItemKey, datetime | None]] = defaultdict(dict)
 
     for definition in definitions:
         pm = definition.postmortem
@@ -100,24 +98,27 @@ def observe(
                 where = (stored.tracker, stored.target)
                 since = stored.create_started_at - SKEW_MARGIN
             else:
-                since = pm.detected_at - BEFORE_INCIDENT
+                # Not narrowed by time: an issue filed before a lost store, or before an
+                # edit of the definition's times, must still be found.
+                since = None
             to_search[where][key] = since
 
     for (kind, target), keys in to_search.items():
         tracker = trackers.get(kind)
         if tracker is None or health.down(kind):
+            reason = health.why(kind) if tracker is not None else f"{kind} is not configured"
+            read_errors.update({key: f"not filed: {reason}" for key in keys})
             continue
+        times = list(keys.values())
+        since = None if any(t is None for t in times) else min(t for t in times if t is not None)
         try:
-            found.update(tracker.find_by_marker(target, keys, min(keys.values())))
+            found.update(tracker.find_by_marker(target, keys, since))
             searched.update(keys)
             health.record(kind, None)
         except TrackerError as exc:
             health.record(kind, exc)
-            log.warning(
-                "marker search failed; nothing will be filed there this cycle",
-                tracker=kind,
-                target=target,
-                error=str(exc),
-            )
+            message = f"not filed: could not look for existing issues in {kind} {target} ({exc})"
+            read_errors.update({key: message for key in keys})
+            log.warning("marker search failed; nothing is filed there this cycle", target=target, error=str(exc))
 
     return Observations(states=states, read_errors=read_errors, searched=frozenset(searched), found=found)

@@ -15,7 +15,7 @@ this cycle and found ``completed`` or ``wont-fix``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from config.teams import Team
@@ -57,6 +57,7 @@ class RegisterPostMortem:
     source: str
     tracking_issue: str | None
     item_ids: frozenset[str]
+    detected_at: datetime | None = None
 
     def describe(self) -> str:
         return f"record post-mortem {self.postmortem_id} ({self.title})"
@@ -217,11 +218,11 @@ def _plan_postmortem(
     stored_ids = {k.item_id for k, v in snapshot.items.items() if k.postmortem_id == pm.id and v.in_definition}
     if (
         stored_pm is None
-        or (stored_pm.title, stored_pm.source_path, stored_pm.tracking_issue)
-        != (pm.title, definition.source, pm.tracking_issue)
+        or (stored_pm.title, stored_pm.source_path, stored_pm.tracking_issue, stored_pm.detected_at)
+        != (pm.title, definition.source, pm.tracking_issue, pm.detected_at)
         or stored_ids - item_ids
     ):
-        out.append(RegisterPostMortem(pm.id, pm.title, definition.source, pm.tracking_issue, item_ids))
+        out.append(RegisterPostMortem(pm.id, pm.title, definition.source, pm.tracking_issue, item_ids, pm.detected_at))
 
     fresh: dict[ItemKey, IssueState] = {}
     for item in pm.action_items:
@@ -251,7 +252,12 @@ def _plan_postmortem(
         if started is not None and now < started + create_grace:
             out.append(WaitForCreate(key, started + create_grace))
             continue
-        out.append(CreateIssue(key, team.tracker, item.owner, new_issue(pm, item, item.owner, team)))
+        issue = new_issue(pm, item, item.owner, team)
+        tracker: str = team.tracker
+        if started is not None and stored is not None and (stored.tracker, stored.target) != (tracker, team.target):
+            # The first attempt may yet show up where it went: file the retry there too.
+            tracker, issue = stored.tracker, replace(issue, target=stored.target)
+        out.append(CreateIssue(key, tracker, item.owner, issue))
 
     out += _plan_closure(pm, stored_pm, snapshot, fresh)
     return out

@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from connectors.base import ItemStatus
 from sync.store import Store, StoredItem
@@ -107,22 +108,20 @@ def render(data: dict[str, Any], console: Console) -> None:
             # Fold rather than cut: an issue key with an ellipsis cannot be looked up.
             table.add_column(column, overflow="fold")
         for item in pm["items"]:
-            notes = []
-            if item["overdue"]:
-                notes.append("[red]overdue[/red]")
-            if not item["in_definition"]:
-                notes.append("removed from definition")
-            if item["problem"]:
-                notes.append(item["problem"])
-            style = _STYLE.get(item["status"], "white")
+            notes = Text("; ").join(
+                [Text("overdue", style="red")] * item["overdue"]
+                + [Text("removed from definition")] * (not item["in_definition"])
+                + ([Text(item["problem"])] if item["problem"] else [])
+            )
+            # Text from definitions and trackers is shown as written, never read as markup.
             table.add_row(
-                item["id"],
-                item["team"],
-                item["issue"] or "-",
-                f"[{style}]{item['status']}[/{style}]",
-                item["deadline"],
-                item["priority"],
-                "; ".join(notes),
+                Text(item["id"]),
+                Text(item["team"]),
+                Text(item["issue"] or "-"),
+                Text(item["status"], style=_STYLE.get(item["status"], "white")),
+                Text(item["deadline"]),
+                Text(item["priority"]),
+                notes,
             )
         console.print(table)
         if pm["report_path"]:

@@ -15,6 +15,7 @@ and the issue marker then recover).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from connectors.base import ItemKey, ItemStatus
@@ -71,6 +73,8 @@ class PostMortemRow(Base):
     source_path: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(16), default="open")
     tracking_issue: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: When the incident was detected: tells a re-used id from the same incident.
+    detected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     reopened_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -153,6 +157,7 @@ class StoredPostMortem:
     source_path: str
     state: str
     tracking_issue: str | None
+    detected_at: datetime | None
     first_seen_at: datetime
     closed_at: datetime | None
     reopened_count: int
@@ -196,6 +201,7 @@ def _pm_snapshot(row: PostMortemRow) -> StoredPostMortem:
         source_path=row.source_path,
         state=row.state,
         tracking_issue=row.tracking_issue,
+        detected_at=row.detected_at,
         first_seen_at=row.first_seen_at,
         closed_at=row.closed_at,
         reopened_count=row.reopened_count,
@@ -226,8 +232,20 @@ class Store:
 
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
-        Base.metadata.create_all(self.engine)
+        self._create_schema()
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def _create_schema(self) -> None:
+        # Two processes opening a new store at once race to create its tables; the loser
+        # sees "already exists" or a locked database, and simply looks again.
+        for attempt in range(5):
+            try:
+                Base.metadata.create_all(self.engine)
+                return
+            except OperationalError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
 
     def close(self) -> None:
         self.engine.dispose()
@@ -262,24 +280,21 @@ class Store:
     # -- writes --------------------------------------------------------------------------
 
     def upsert_postmortem(
-        self, pm_id: str, title: str, source_path: str, tracking_issue: str | None, now: datetime
+        self,
+        pm_id: str,
+        title: str,
+        source_path: str,
+        tracking_issue: str | None,
+        now: datetime,
+        detected_at: datetime | None = None,
     ) -> None:
         with self._tx() as s:
             row = s.get(PostMortemRow, pm_id)
             if row is None:
-                s.add(
-                    PostMortemRow(
-                        id=pm_id,
-                        title=title,
-                        source_path=source_path,
-                        state="open",
-                        tracking_issue=tracking_issue,
-                        first_seen_at=now,
-                        reopened_count=0,
-                    )
-                )
-            else:
-                row.title, row.source_path, row.tracking_issue = title, source_path, tracking_issue
+                row = PostMortemRow(id=pm_id, state="open", first_seen_at=now, reopened_count=0)
+                s.add(row)
+            row.title, row.source_path, row.tracking_issue = title, source_path, tracking_issue
+            row.detected_at = detected_at
 
     def upsert_item(
         self,

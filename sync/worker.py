@@ -24,6 +24,7 @@ class Worker:
         self.engine = engine
         self.poll_interval = poll_interval
         self.stopping = threading.Event()
+        engine.should_stop = self.stopping.is_set
         self.cycles = 0
 
     def cycle(self) -> None:
@@ -37,8 +38,12 @@ class Worker:
             log.exception("cycle failed; the next one runs on schedule")
 
     def stop(self, signum: int | None = None, _frame: FrameType | None = None) -> None:
-        if not self.stopping.is_set():
-            log.info("stopping after the current cycle", signal=signum)
+        """First signal: finish the action in flight, then stop. Second: stop now (safe: every
+        step is committed before the next, and a lost answer is settled by its marker)."""
+        if self.stopping.is_set():
+            log.warning("stopping now", signal=signum)
+            raise SystemExit(1)
+        log.info("stopping after the action in flight", signal=signum)
         self.stopping.set()
 
     def run(self, max_cycles: int | None = None) -> None:

@@ -67,6 +67,7 @@ STORED_PM = StoredPostMortem(
     source_path="pm.yaml",
     state="open",
     tracking_issue="acme/payments#1",
+    detected_at=PM.detected_at,
     first_seen_at=NOW,
     closed_at=None,
     reopened_count=0,
