@@ -17,7 +17,7 @@ Markdown definitions (``*.md``) are turned into the same data by
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,7 +121,7 @@ def load_definitions(
         try:
             doc = _read_document(path, max_bytes)
         except DefinitionError as exc:
-            result.errors.extend(exc.errors)
+            result.errors.extend(_at_most(exc.errors))
             continue
         # Claim the id before validating, so a file with other problems still keeps its id:
         # otherwise fixing that file would suddenly push a later one out.
@@ -142,8 +142,19 @@ def load_definitions(
         try:
             result.postmortems.append(_validate(doc, teams))
         except DefinitionError as exc:
-            result.errors.extend(exc.errors)
+            result.errors.extend(_at_most(exc.errors))
     return result
+
+
+#: Problems reported per file; a file with more is mostly noise after the first few.
+MAX_ERRORS_PER_FILE = 25
+
+
+def _at_most(errors: Sequence[SourceError], limit: int = MAX_ERRORS_PER_FILE) -> list[SourceError]:
+    if len(errors) <= limit:
+        return list(errors)
+    rest = len(errors) - limit
+    return [*errors[:limit], SourceError(errors[0].path, None, None, f"and {rest} more problems in this file")]
 
 
 def find_definition_files(

@@ -104,9 +104,13 @@ class ContributingFactor(_Strict):
     systemic: bool = False
 
 
+#: Issue text stays well inside the trackers' limits (Jira: 32,767 characters per field).
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+
+
 class ActionItem(_Strict):
     id: Identifier
-    description: Text
+    description: LongText
     #: A team from the teams file, never an individual.
     owner: Text
     deadline: Day
@@ -115,12 +119,12 @@ class ActionItem(_Strict):
 
 class PostMortem(_Strict):
     id: Identifier
-    title: Text
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=250)]
     severity: Severity
     detected_at: Timestamp
     resolved_at: Timestamp | None = None
     impact: Impact = Impact()
-    summary: str = ""
+    summary: Annotated[str, StringConstraints(max_length=20_000)] = ""
     timeline: tuple[TimelineEntry, ...] = ()
     contributing_factors: tuple[ContributingFactor, ...] = ()
     went_well: tuple[Text, ...] = ()

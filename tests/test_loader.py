@@ -407,3 +407,20 @@ def test_a_thousand_small_definitions_load_fast(tmp_path: Path) -> None:
     elapsed = time.perf_counter() - started
     assert len(result.postmortems) == 1000 and not result.errors
     assert elapsed < 2.0, f"{elapsed:.2f} s"
+
+
+def test_a_file_full_of_mistakes_reports_a_bounded_number_of_them(tmp_path: Path) -> None:
+    from sync.loader import MAX_ERRORS_PER_FILE, load_definitions
+
+    items = "".join(
+        f"  - {{id: AI-{n}, descripton: x, owner: Nobody, deadline: 2024-02-30, priority: urgent}}\n"
+        for n in range(200)
+    )
+    (tmp_path / "noisy.yaml").write_text(
+        f"id: INC-9\ntitle: T\nseverity: P2\ndetected_at: 2024-03-01T10:00:00Z\naction_items:\n{items}"
+    )
+    result = load_definitions([tmp_path], ["Platform Team"])
+    assert len(result.errors) == MAX_ERRORS_PER_FILE + 1
+    assert result.errors[-1].message.startswith("and ") and result.errors[-1].message.endswith(
+        "more problems in this file"
+    )
