@@ -35,15 +35,14 @@ from pydantic import (
     ValidationError,
 )
 
+from config.validation_messages import errors_from_validation, merge_errors
 from config.yamlfile import (
     DEFAULT_MAX_BYTES,
     SourceError,
     SourceErrors,
     YamlDocument,
     YamlError,
-    errors_from_validation,
     load_yaml,
-    merge_errors,
 )
 
 JIRA_PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]+$")

@@ -24,6 +24,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from config.teams import closest_name
+from config.validation_messages import errors_from_validation, merge_errors
 from config.yamlfile import (
     DEFAULT_MAX_BYTES,
     LineMap,
@@ -31,9 +32,7 @@ from config.yamlfile import (
     SourceErrors,
     YamlDocument,
     YamlError,
-    errors_from_validation,
     load_yaml,
-    merge_errors,
 )
 from sync.markdown_definition import MarkdownError, is_markdown, load_markdown, looks_like_postmortem
 from sync.model import IDENTIFIER_PATTERN, TRACKING_ISSUE_PATTERN, DuplicateItemId, PostMortem

@@ -12,13 +12,13 @@ import pytest
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 import config.yamlfile as yamlfile
+from config.validation_messages import errors_from_validation
 from config.yamlfile import (
     LineMap,
     SourceError,
     SourceErrors,
     YamlDocument,
     YamlError,
-    errors_from_validation,
     format_field,
     load_yaml,
     parse_yaml,
