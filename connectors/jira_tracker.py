@@ -16,6 +16,7 @@ from jira import JIRA, JIRAError
 from connectors.adf import adf_to_text, markdown_to_adf
 from connectors.base import (
     CommentRef,
+    IssueGone,
     IssueRef,
     IssueState,
     ItemKey,
@@ -29,19 +30,13 @@ from connectors.base import (
     UnexpectedAnswer,
 )
 from connectors.errors import from_requests, from_status, scrub, secret_forms, short, unexpected
+from connectors.jira_priorities import DEFAULTS, choose_priorities
 from connectors.markers import TRACKING_LABEL, find_item_marker, item_marker
 from connectors.retry import DEFAULT_RETRY, RetryPolicy
 from connectors.status_mapping import jira_status
 
 T = TypeVar("T")
 
-#: Our priorities to the names of Jira's default priority scheme.
-DEFAULT_PRIORITIES: dict[str, str] = {
-    "critical": "Highest",
-    "high": "High",
-    "medium": "Medium",
-    "low": "Low",
-}
 _STATE_FIELDS = "summary,status,resolution,resolutiondate,updated,description,labels"
 _PAGE = 100
 
@@ -80,7 +75,8 @@ class JiraTracker:
         self._retry = retry
         self._auth_hint = auth_hint
         self._secrets = secret_forms(token, email)
-        self._priorities = dict(DEFAULT_PRIORITIES, **(priorities or {}))
+        self._priority_overrides = dict(priorities or {})
+        self._priorities: dict[str, str | None] | None = None
         auth: dict[str, Any] = {"basic_auth": (email, token)} if email else {"token_auth": token}
         self._server_info: dict[str, Any] | None = None
         self._jira = JIRA(
@@ -143,11 +139,25 @@ class JiraTracker:
 
     # -- Tracker -------------------------------------------------------------------------
 
+    def _priority_name(self, ours: str) -> str | None:
+        """The site's name for one of our priorities, from its priority list (read once)."""
+        if self._priorities is None:
+            try:
+                names = self._call("GET priority", lambda: [p.name for p in self._jira.priorities()])
+            except TrackerError:
+                return self._priority_overrides.get(ours) or DEFAULTS.get(ours)  # try again next time
+            self._priorities = choose_priorities(names, self._priority_overrides)
+        return self._priorities.get(ours)
+
     def _info(self) -> dict[str, Any]:
         """serverInfo, read once. The client's Cloud-only methods (``/search/jql``) check
         the deployment type it records, so it must be known before searching."""
         if self._server_info is None:
-            info: dict[str, Any] = self._call("GET serverInfo", self._jira.server_info)
+            try:
+                info: dict[str, Any] = self._call("GET serverInfo", self._jira.server_info)
+            except IssueGone:
+                # A site that hides serverInfo still speaks REST v3, which is Jira Cloud's API.
+                info = {"deploymentType": "Cloud", "version": "?"}
             if not isinstance(info, dict) or ("baseUrl" not in info and "version" not in info):
                 raise TransientError("GET serverInfo answered something that is not Jira's serverInfo")
             # REST v3 is Jira Cloud's API; a site that does not say otherwise is Cloud.
@@ -180,7 +190,7 @@ class JiraTracker:
             "labels": _labels(new.labels),
             "duedate": new.deadline.isoformat(),
         }
-        priority = self._priorities.get(new.priority)
+        priority = self._priority_name(new.priority)
         if priority:
             fields["priority"] = {"name": priority}
         created = self._call(
