@@ -230,3 +230,14 @@ def test_a_stop_request_leaves_the_rest_of_the_plan_for_the_next_run(world: Worl
     engine.should_stop = lambda: False
     engine.run_cycle()
     assert world.issue_count() == 9
+
+
+@responses.activate
+def test_a_jira_site_hiding_server_info_is_searched_as_cloud() -> None:
+    from connectors.base import ItemKey
+
+    responses.get("https://jira.example.com/rest/api/3/serverInfo", status=404, json={"errorMessages": ["nope"]})
+    search = responses.get("https://jira.example.com/rest/api/3/search/jql", json={"issues": [], "isLast": True})
+    tracker = JiraTracker("https://jira.example.com", email=JIRA_EMAIL, token=JIRA_TOKEN, retry=NO_RETRY)
+    assert tracker.find_by_marker("PLAT", [ItemKey("INC-1", "AI-1")], None) == {}
+    assert search.call_count == 1
