@@ -98,6 +98,8 @@ class Settings(BaseSettings):
         parsed = urlparse(value)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise ValueError(f"must be an http(s) URL, got {value!r}")
+        if "/rest/" in parsed.path + "/" and not parsed.path.endswith("/api/v3"):
+            raise ValueError(f"give the site's address without the REST path, e.g. {parsed.scheme}://{parsed.netloc}")
         return value
 
     @model_validator(mode="after")
@@ -143,6 +145,8 @@ def load_settings(secrets_dir: Path | None = None, **overrides: object) -> Setti
     """Build the settings, turning validation errors into one readable :class:`SettingsError`."""
     if secrets_dir is None:
         env_dir = os.environ.get("PMSYNC_SECRETS_DIR")
+        if env_dir and not Path(env_dir).is_dir():
+            raise SettingsError(f"PMSYNC_SECRETS_DIR: {env_dir} is not a folder")
         secrets_dir = Path(env_dir) if env_dir else DEFAULT_SECRETS_DIR
     kwargs: dict[str, object] = dict(overrides)
     if secrets_dir.is_dir():

@@ -104,14 +104,20 @@ def _never_connected(exc: requests.RequestException) -> bool:
     return isinstance(cause, urllib3.exceptions.NewConnectionError)
 
 
-def from_requests(exc: requests.RequestException, what: str) -> TrackerError:
-    """A transport-level failure: the request may or may not have reached the tracker."""
+def from_requests(exc: requests.RequestException, what: str, where: str = "") -> TrackerError:
+    """A transport-level failure: the request may or may not have reached the tracker.
+
+    ``where`` names the tracker's address and the setting that holds it, for connection
+    failures, which are usually a wrong address.
+    """
     untouched = _never_connected(exc)
     if isinstance(exc, requests.Timeout):
         return TransientError(f"{what} timed out", not_processed=untouched)
     if isinstance(exc, requests.ConnectionError):
-        kind = "could not connect" if untouched else "lost its connection"
-        return TransientError(f"{what} {kind} ({type(exc).__name__})", not_processed=untouched)
+        if untouched:
+            place = f" to {where}" if where else ""
+            return TransientError(f"{what} could not connect{place} ({type(exc).__name__})", not_processed=True)
+        return TransientError(f"{what} lost its connection ({type(exc).__name__})")
     return TransientError(f"{what} failed ({type(exc).__name__})")
 
 

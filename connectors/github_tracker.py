@@ -56,10 +56,12 @@ class GitHubTracker:
         seconds_between_writes: float = 1.0,
         retry: RetryPolicy = DEFAULT_RETRY,
         auth_hint: str = "",
+        url_hint: str = "",
     ) -> None:
         self.url = url.rstrip("/")
         self._retry = retry
         self._auth_hint = auth_hint
+        self._url_hint = f" ({url_hint})" if url_hint else ""
         self._secrets = secret_forms(token)
         self._gh = Github(
             base_url=self.url,
@@ -89,7 +91,7 @@ class GitHubTracker:
             detail = scrub(_github_detail(exc), self._secrets)
             raise from_status(status, what, detail, exc.headers, self._auth_hint) from exc
         except requests.RequestException as exc:
-            raise from_requests(exc, what) from exc
+            raise from_requests(exc, what, f"{self.url}{self._url_hint}") from exc
         except TrackerError:
             raise
         except Exception as exc:
@@ -177,7 +179,7 @@ class GitHubTracker:
                     found[key] = self._state(target, issue)
             return found
 
-        return self._call(f"list issues of {target} for markers", scan)
+        return self._call(f"list the issues of {target}", scan)
 
     def post_comment(self, issue_key: str, body_markdown: str, marker: str) -> CommentRef:
         match = _ISSUE_KEY.match(issue_key)

@@ -70,10 +70,12 @@ class JiraTracker:
         priorities: dict[str, str] | None = None,
         retry: RetryPolicy = DEFAULT_RETRY,
         auth_hint: str = "",
+        url_hint: str = "",
     ) -> None:
         self.url = url.rstrip("/")
         self._retry = retry
         self._auth_hint = auth_hint
+        self._url_hint = f" ({url_hint})" if url_hint else ""
         self._secrets = secret_forms(token, email)
         self._priority_overrides = dict(priorities or {})
         self._priorities: dict[str, str | None] | None = None
@@ -105,7 +107,7 @@ class JiraTracker:
             detail = scrub(_jira_detail(exc), self._secrets)
             raise from_status(exc.status_code, what, detail, headers, self._auth_hint) from exc
         except requests.RequestException as exc:
-            raise from_requests(exc, what) from exc
+            raise from_requests(exc, what, f"{self.url}{self._url_hint}") from exc
         except TrackerError:
             raise
         except Exception as exc:
@@ -219,7 +221,7 @@ class JiraTracker:
         # zone, and the label already narrows the search to the issues this worker filed.
         jql = f'project = "{target}" AND labels = "{TRACKING_LABEL}" ORDER BY created ASC'
         found: dict[ItemKey, IssueState] = {}
-        for raw in self._search(jql, f"search {target} for markers"):
+        for raw in self._search(jql, f"search Jira project {target}"):
             state = self._state(raw)
             if state.item in wanted and state.item not in found:
                 found[state.item] = state

@@ -122,7 +122,7 @@ class Applier:
                     action.state,
                     now,
                     "linked",
-                    "found by its marker: filed by an earlier, interrupted run",
+                    "found by its marker (filed earlier: a lost answer, a crash or a new state store)",
                 )
             case WaitForCreate():
                 self.events.append(Event("waiting", str(action.key), action.describe()))

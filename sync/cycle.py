@@ -141,5 +141,6 @@ class Engine:
         result.events = applier.apply(result.actions, self.should_stop)
         self.store.record_item_errors(dict(observations.read_errors))
         result.finished_at = self.clock()
-        self.store.finish_cycle(cycle_id, result.finished_at, result.ok, result.summary())
+        summary = {**result.summary(), "definition_problems": [str(e) for e in result.definition_errors[:20]]}
+        self.store.finish_cycle(cycle_id, result.finished_at, result.ok, summary)
         log.info("cycle finished", ok=result.ok, **result.summary())

@@ -49,12 +49,11 @@ def _print_plan(result: CycleResult, console: Console) -> None:
         _line(console, f"would {action.describe()}")
     bookkeeping = len(result.actions) - len(visible)
     if bookkeeping:
-        _line(
-            console,
-            f"would update the state store's copy of {plural(bookkeeping, 'definition entry', 'definition entries')}",
-        )
+        entries = plural(bookkeeping, "new or changed definition entry", "new or changed definition entries")
+        _line(console, f"would record {entries} in the state store")
     if not result.actions:
-        _line(console, "Nothing to do: the trackers and the state store agree with the definitions.")
+        scope = "the valid definitions" if result.definition_errors else "the definitions"
+        _line(console, f"Nothing to do: the trackers and the state store agree with {scope}.")
 
 
 def summary_line(result: CycleResult) -> str:

@@ -79,6 +79,8 @@ class DemoWorkdirError(Exception):
 @contextmanager
 def _workdir(path: Path | None) -> Iterator[Path]:
     if path is not None:
+        if path.exists() and not path.is_dir():
+            raise DemoWorkdirError(f"{path} is not a folder: give the demo a new or empty folder")
         if path.exists() and any(path.iterdir()) and not (path / DEMO_MARKER).exists():
             raise DemoWorkdirError(
                 f"{path} is not empty and was not made by the demo: the demo replaces its "
@@ -206,39 +208,31 @@ def run_demo(console: Console, workdir: Path | None = None) -> int:
         engine.clock = clock.now
         teams = _Teams(emulator, engine.store, console)
         try:
-            _cycle(engine, console, "1. First cycle: every action item is filed in its team's tracker")
+            _cycle(engine, console, "1. Every action item is filed")
 
             clock.jump_to(datetime(2024, 3, 18, 16, 0, tzinfo=UTC))
-            console.print(Rule("2. Five days later, the teams are working", align="left"))
+            console.print(Rule("2. Five days later, the teams work", align="left"))
             teams.jira("AI-2", "Done")
             teams.jira("AI-4", "In Progress")
             teams.github_label("AI-3", "in progress")
             console.print()
-            _cycle(engine, console, "3. Next cycle: statuses are mirrored back")
+            _cycle(engine, console, "3. Statuses are mirrored back")
 
             clock.jump_to(datetime(2024, 3, 25, 11, 0, tzinfo=UTC))
-            console.print(
-                Rule(
-                    "4. A week later, the teams finish (one item is dropped as won't do)",
-                    align="left",
-                )
-            )
+            console.print(Rule("4. A week later, the teams finish; one item is won't do", align="left"))
             teams.jira("AI-4", "Done")
             teams.jira("AI-1", "Done")
             teams.jira("AI-5", "Done", resolution="Won't Do")
             teams.github("AI-3", "closed", "completed")
             console.print()
-            _cycle(
-                engine,
-                console,
-                "5. Next cycle: all items finished, the post-mortem closes, its report is posted",
-            )
+            _cycle(engine, console, "5. The post-mortem closes; its report is posted")
 
-            _cycle(engine, console, "6. Run again: nothing is filed twice")
+            _cycle(engine, console, "6. Run again: nothing twice")
 
             store = engine.store
             closed = store.snapshot().postmortems[PAYMENT_OUTAGE]
-            console.print(Rule(f"The follow-through report ({closed.report_path})", align="left"))
+            console.print(Rule("The follow-through report", align="left"))
+            console.print(f"{closed.report_path}:\n", markup=False, soft_wrap=True)
             if closed.report_path:
                 console.print(
                     Path(closed.report_path).read_text(encoding="utf-8"),

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import structlog
 
 from config.teams import Team
-from connectors.base import IssueRef, IssueState, ItemKey, Tracker, TrackerError, TransientError
+from connectors.base import IssueRef, IssueState, ItemKey, PermanentError, Tracker, TrackerError, TransientError
 from sync.plan import Definition, Observations
 from sync.store import Snapshot
 
@@ -47,7 +47,7 @@ class _TrackerHealth:
             self.failures[kind] += 1
         elif exc.status == 401:
             # Every other call would be refused the same way.
-            self.refused[kind] = f"{kind} refused the credentials: {exc}"
+            self.refused[kind] = f"{kind} refused the credentials earlier in this cycle ({exc})"
 
 
 def observe(
@@ -74,7 +74,7 @@ def observe(
                     read_errors[key] = f"{stored.tracker} is not configured"
                     continue
                 if health.down(stored.tracker):
-                    read_errors[key] = health.why(stored.tracker)
+                    read_errors[key] = f"not read: {health.why(stored.tracker)}"
                     continue
                 ref = IssueRef(
                     tracker="jira" if stored.tracker == "jira" else "github",
@@ -117,7 +117,10 @@ def observe(
             health.record(kind, None)
         except TrackerError as exc:
             health.record(kind, exc)
-            message = f"not filed: could not look for existing issues in {kind} {target} ({exc})"
+            message = f"not filed: could not look for its issue first: {exc}"
+            if isinstance(exc, PermanentError) and exc.status != 401:
+                users = sorted(name for name, team in teams.items() if (team.tracker, team.target) == (kind, target))
+                message += f" (check {target}, the {kind} target of {', '.join(users) or 'its team'} in the teams file)"
             read_errors.update({key: message for key in keys})
             log.warning("marker search failed; nothing is filed there this cycle", target=target, error=str(exc))
 

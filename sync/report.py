@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -94,7 +94,7 @@ def render_report(pm: PostMortem, items: Mapping[ItemKey, StoredItem], closed_at
                 url=stored.issue_url if stored else None,
             )
         )
-    days = (closed_at - pm.detected_at).days
+    days = (closed_at.astimezone(UTC).date() - pm.detected_at.astimezone(UTC).date()).days
     text = (
         _env()
         .get_template("followthrough.md.j2")
@@ -109,7 +109,7 @@ def render_report(pm: PostMortem, items: Mapping[ItemKey, StoredItem], closed_at
         )
     )
     # Template conditionals leave runs of blank lines; Markdown needs at most one.
-    return re.sub(r"\n{3,}", "\n\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text).rstrip("\n") + "\n"
 
 
 def write_report(reports_dir: Path, postmortem_id: str, text: str) -> Path:

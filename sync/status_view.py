@@ -111,7 +111,7 @@ def render(data: dict[str, Any], console: Console) -> None:
             notes = Text("; ").join(
                 [Text("overdue", style="red")] * item["overdue"]
                 + [Text("removed from definition")] * (not item["in_definition"])
-                + ([Text(item["problem"])] if item["problem"] else [])
+                + [Text("problem, see below", style="magenta")] * bool(item["problem"])
             )
             # Text from definitions and trackers is shown as written, never read as markup.
             table.add_row(
@@ -124,6 +124,9 @@ def render(data: dict[str, Any], console: Console) -> None:
                 notes,
             )
         console.print(table)
+        for item in pm["items"]:
+            if item["problem"]:
+                console.print(Text(f"  {item['id']}: ", style="magenta") + Text(item["problem"]), soft_wrap=True)
         if pm["report_path"]:
             if pm["report_url"]:
                 where = f", posted at {pm['report_url']}"
@@ -135,8 +138,13 @@ def render(data: dict[str, Any], console: Console) -> None:
         console.print()
     last = data["last_cycle"]
     if last:
-        state = "OK" if last["ok"] else "with problems (run `postmortem-sync sync --once` to see them)"
+        state = "OK" if last["ok"] else "with problems"
         console.print(f"Last cycle: started {_human(last['started_at'])}, {state}.", markup=False)
+        problems = last["summary"].get("definition_problems") or []
+        if problems:
+            console.print("Definitions skipped in that cycle (`postmortem-sync validate` checks them):", markup=False)
+            for problem in problems:
+                console.print(Text(f"  ✗ {problem}"), soft_wrap=True)
     console.print(f"Last good cycle finished: {_human(data['last_good_cycle_finished_at'])}.", markup=False)
 
 

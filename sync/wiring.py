@@ -29,6 +29,7 @@ def build_trackers(settings: Settings) -> dict[str, Tracker]:
             auth_hint="check PMSYNC_JIRA_EMAIL and PMSYNC_JIRA_TOKEN"
             if settings.jira_email
             else "check PMSYNC_JIRA_TOKEN (and PMSYNC_JIRA_EMAIL for Jira Cloud)",
+            url_hint="check PMSYNC_JIRA_URL",
         )
     if settings.github_configured:
         assert settings.github_token is not None
@@ -38,6 +39,7 @@ def build_trackers(settings: Settings) -> dict[str, Tracker]:
             timeout=settings.http_timeout,
             seconds_between_writes=settings.github_seconds_between_writes,
             auth_hint="check PMSYNC_GITHUB_TOKEN",
+            url_hint="check PMSYNC_GITHUB_URL",
         )
     return trackers
 

@@ -121,6 +121,7 @@ def make_world(tmp_path: Path, **emulator_options: Any) -> World:
     source = examples_dir()
     shutil.copytree(source / "postmortems", tmp_path / "postmortems")
     shutil.copyfile(source / "teams.yaml", tmp_path / "teams.yaml")
+    (tmp_path / "no-secrets").mkdir()  # keeps any /run/secrets of the machine out of the tests
     return World(emulator, tmp_path)
 
 

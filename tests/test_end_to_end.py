@@ -273,3 +273,13 @@ def test_report_on_a_jira_tracking_issue_is_posted_once(world: World) -> None:
     comments = world.emulator.jira_issue(key)["fields"]["comment"]["comments"]
     assert len(comments) == 1
     assert "postmortem-sync:report[INC-2024-042][0]" in adf_to_text(comments[0]["body"])
+
+
+def test_unreachable_tracker_and_unknown_project_say_what_to_check(world: World) -> None:
+    teams = world.teams_file
+    teams.write_text(teams.read_text().replace("project: PLAT", "project: PLATX"))
+    result = world.engine(github_url="http://127.0.0.1:9").run_cycle()
+    messages = set(result.read_errors.values())
+    assert any("check PLATX, the jira target of Platform Team in the teams file" in m for m in messages)
+    assert any("could not connect to http://127.0.0.1:9 (check PMSYNC_GITHUB_URL)" in m for m in messages)
+    assert world.issue_count() == 0

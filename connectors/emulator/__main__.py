@@ -23,8 +23,15 @@ either with --seed FILE, a JSON document such as
 or through the control API (no auth), for example
   curl -X POST $GITHUB_URL/_emulator/github/repos -d '{"full_name": "acme/payments"}'
   curl -X POST $JIRA_URL/_emulator/jira/projects -d '{"key": "PLAT", "name": "Platform"}'
-The control API also changes issues as a person in the tracker would (close, transition,
-label); its routes are listed in connectors/emulator/control.py.
+The control API also changes issues as a person in the tracker would:
+  curl -X POST $GITHUB_URL/_emulator/github/repos/acme/payments/issues/2/state \\
+       -d '{"state": "closed", "state_reason": "not_planned"}'
+  curl -X POST $GITHUB_URL/_emulator/github/repos/acme/payments/issues/2/labels -d '{"labels": ["in progress"]}'
+  curl -X POST $JIRA_URL/_emulator/jira/issues/PLAT-1/transition -d '{"status": "In Progress"}'
+  curl -X POST $JIRA_URL/_emulator/jira/issues/PLAT-1/transition -d '{"status": "Done", "resolution": "Duplicate"}'
+Statuses: To Do, In Progress, Done (others need "category": new, indeterminate or done).
+Resolutions: Done, Won't Do, Won't Fix, Duplicate, Cannot Reproduce, Declined.
+Every route: python -c "import connectors.emulator.control as c; print(c.__doc__)"
 
 Point postmortem-sync at it with PMSYNC_GITHUB_URL=$GITHUB_URL, PMSYNC_GITHUB_TOKEN,
 PMSYNC_JIRA_URL=$JIRA_URL, PMSYNC_JIRA_EMAIL and PMSYNC_JIRA_TOKEN set to the values above.
@@ -42,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=_Formatter,
     )
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (keep it on loopback)")
     p.add_argument("--github-port", type=int, default=0, help="0 picks a free port")
     p.add_argument("--jira-port", type=int, default=0, help="0 picks a free port")
     p.add_argument("--seed", type=Path, help="JSON seed document (repos, projects, issues)")

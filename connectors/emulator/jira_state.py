@@ -354,10 +354,14 @@ class JiraState:
                             raise ValueError(f"status {status.name!r} exists in category {status.category!r}")
                     return status
             if category is None:
-                raise ValueError(f"unknown status {name!r}: give its category to create it")
+                known = ", ".join(s.name for s in self.statuses)
+                raise ValueError(
+                    f"unknown status {name!r} (known: {known}); to create it, give its category: "
+                    "new, indeterminate or done"
+                )
             cat = find_category(category)
             if cat is None:
-                raise ValueError(f"unknown status category {category!r}")
+                raise ValueError(f"unknown status category {category!r}: use new, indeterminate or done")
             status = Status(str(self._next_status_id), name.strip(), cat.key, str(self._next_transition_id))
             self._next_status_id += 1
             self._next_transition_id += 10

@@ -17,7 +17,7 @@ from .github_api import GitHubApp
 from .github_json import GitHubRenderer
 from .github_state import GitHubState
 from .jira_api import JiraApp
-from .jira_catalog import find_resolution
+from .jira_catalog import RESOLUTIONS, find_resolution
 from .jira_json import JiraRenderer
 from .jira_state import JiraState, account_id, adf_paragraph
 from .ratelimit import RateLimiter
@@ -361,7 +361,8 @@ class Emulator:
             if resolution is not None:
                 found = find_resolution({"name": resolution})
                 if found is None:
-                    raise ValueError(f"unknown resolution {resolution!r}")
+                    known = ", ".join(r.name for r in RESOLUTIONS)
+                    raise ValueError(f"unknown resolution {resolution!r} (known: {known})")
             self.jira_state.move(issue, target, found)
             return self._jira.issue(issue)
 
