@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     http_timeout: float = Field(default=20.0, gt=0, le=300)
     #: After a create whose outcome is unknown, how long to keep looking for the issue (the
     #: tracker's search may lag) before filing it again.
-    create_grace_seconds: int = Field(default=120, ge=0)
+    create_grace_seconds: int = Field(default=120, ge=0, le=7 * 86_400)
     log_format: Literal["console", "json"] = "console"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 

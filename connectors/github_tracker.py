@@ -88,7 +88,7 @@ class GitHubTracker:
             return fn()
         except GithubException as exc:
             status = exc.status if exc.status and exc.status > 0 else None
-            detail = scrub(_github_detail(exc), self._secrets)
+            detail = short(scrub(_github_detail(exc), self._secrets))
             raise from_status(status, what, detail, exc.headers, self._auth_hint) from exc
         except requests.RequestException as exc:
             raise from_requests(exc, what, f"{self.url}{self._url_hint}") from exc
@@ -111,10 +111,10 @@ class GitHubTracker:
                 target=target,
                 key=f"{target}#{issue.number}",
                 id=str(issue.number),
-                url=issue.html_url,
+                url=scrub(issue.html_url or "", self._secrets),
             ),
             status=github_status(issue.state, reason, labels=labels, has_assignee=bool(issue.assignees)),
-            detail=issue.state + (f" ({reason})" if reason else ""),
+            detail=scrub(str(issue.state) + (f" ({reason})" if reason else ""), self._secrets),
             updated_at=issue.updated_at,
             finished_at=issue.closed_at if issue.state == "closed" else None,
             item=find_item_marker(issue.body),
@@ -192,7 +192,9 @@ class GitHubTracker:
         def existing() -> CommentRef | None:
             for comment in issue.get_comments():
                 if marker in (comment.body or ""):
-                    return CommentRef(issue_key=issue_key, url=comment.html_url, already_there=True)
+                    return CommentRef(
+                        issue_key=issue_key, url=scrub(comment.html_url, self._secrets), already_there=True
+                    )
             return None
 
         found = self._call(f"GET comments of {issue_key}", existing)
@@ -200,7 +202,7 @@ class GitHubTracker:
             return found
         body = f"{body_markdown}\n\n<!-- {marker} -->\n"
         comment = self._call(f"POST comment on {issue_key}", lambda: issue.create_comment(body), write=True)
-        return CommentRef(issue_key=issue_key, url=comment.html_url)
+        return CommentRef(issue_key=issue_key, url=scrub(comment.html_url, self._secrets))
 
     def close(self) -> None:
         self._gh.close()
@@ -212,6 +214,6 @@ def _github_detail(exc: GithubException) -> str:
         message = str(data.get("message") or "")
         errors = data.get("errors")
         if isinstance(errors, list) and errors:
-            message += " " + "; ".join(short(e, 120) for e in errors)
-        return short(message)
+            message += " " + "; ".join(str(e) for e in errors)
+        return message
     return ""

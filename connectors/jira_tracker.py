@@ -104,7 +104,7 @@ class JiraTracker:
             return fn()
         except JIRAError as exc:
             headers = exc.response.headers if exc.response is not None else None
-            detail = scrub(_jira_detail(exc), self._secrets)
+            detail = short(scrub(_jira_detail(exc), self._secrets))
             raise from_status(exc.status_code, what, detail, headers, self._auth_hint) from exc
         except requests.RequestException as exc:
             raise from_requests(exc, what, f"{self.url}{self._url_hint}") from exc
@@ -133,7 +133,7 @@ class JiraTracker:
         return IssueState(
             ref=self._ref(raw),
             status=jira_status(category, name, resolution),
-            detail=detail,
+            detail=scrub(detail, self._secrets),
             updated_at=parse_jira_time(fields.get("updated")),
             finished_at=parse_jira_time(fields.get("resolutiondate")),
             item=find_item_marker(adf_to_text(fields.get("description"))),
@@ -183,7 +183,8 @@ class JiraTracker:
         )
 
     def create_issue(self, new: NewIssue) -> IssueState:
-        body = f"{new.body_markdown}\n\n{item_marker(new.item)}"
+        # In a code span: ids may hold "_", which Markdown would read as emphasis.
+        body = f"{new.body_markdown}\n\n`{item_marker(new.item)}`"
         fields: dict[str, Any] = {
             "project": {"key": new.target},
             "issuetype": {"name": new.issue_type},
@@ -260,7 +261,7 @@ class JiraTracker:
                     url=self._comment_url(issue_key, comment),
                     already_there=True,
                 )
-        doc = markdown_to_adf(f"{body_markdown}\n\n{marker}")
+        doc = markdown_to_adf(f"{body_markdown}\n\n`{marker}`")
         created = self._call(
             f"POST comment on {issue_key}",
             lambda: self._jira.add_comment(issue_key, doc),
@@ -315,4 +316,4 @@ def _jira_detail(exc: JIRAError) -> str:
         parts += [f"{k}: {v}" for k, v in errors.items()]
     elif isinstance(errors, list):
         parts += [str(e) for e in errors]
-    return short("; ".join(parts))
+    return "; ".join(parts)

@@ -88,8 +88,8 @@ class Applier:
         if key is not None:
             try:
                 self.store.record_item_error(key, message)
-            except KeyError:
-                pass
+            except Exception:  # a missing row, a locked store: the event and the log still say it
+                log.warning("could not record the failure on its item", item=str(key))
 
     def _apply(self, action: Action) -> None:
         now = self.clock()
@@ -158,6 +158,16 @@ class Applier:
             message = f"create outcome unknown ({exc}); the next cycle looks for the issue before filing again"
             self.store.record_item_error(action.key, message)
             log.warning("create outcome unknown", item=str(action.key), error=str(exc))
+            self.events.append(Event("error", str(action.key), message))
+            return
+        if state.item != action.key or not state.ref.id or state.ref.id in ("0", "None"):
+            # An answer naming another issue, or none: do not link it; the marker search decides.
+            message = (
+                f"the tracker's answer to the create names {state.ref.key or 'no issue'}, which does not carry "
+                "this item's marker; the next cycle looks for the issue before filing again"
+            )
+            self.store.record_item_error(action.key, message)
+            log.warning("create answer names another issue", item=str(action.key), issue=state.ref.key)
             self.events.append(Event("error", str(action.key), message))
             return
         self._link(

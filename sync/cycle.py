@@ -123,7 +123,7 @@ class Engine:
         definitions = [Definition(lp.postmortem, str(lp.path)) for lp in usable]
         result.postmortems = len(definitions)
 
-        observations = observe(definitions, self.teams, snapshot, self.trackers)
+        observations = observe(definitions, self.teams, snapshot, self.trackers, self.should_stop)
         result.read_errors = {str(k): v for k, v in observations.read_errors.items()}
         result.actions = plan(definitions, self.teams, snapshot, observations, self.clock(), self.create_grace)
         if result.dry_run:

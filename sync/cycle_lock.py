@@ -4,7 +4,7 @@ Two workers on one store (a `run` and a cron `sync --once`, or two replicas) mus
 decide to file the same item. The lock is one the operating system or the database drops
 by itself when its holder dies, even by SIGKILL, so a crash never blocks the next run:
 
-- SQLite: an exclusive ``flock`` on ``<database>.lock`` beside the database file;
+- SQLite: an exclusive ``flock`` on ``.<database>.lock`` beside the database file;
 - PostgreSQL: a session advisory lock, held on a connection of its own;
 - anything else: only the in-process lock of :class:`sync.cycle.Engine`.
 """
@@ -29,7 +29,10 @@ def cycle_lock(engine: Engine) -> Iterator[bool]:
     """Yields True when this process may run a cycle now, False when another one is."""
     url = make_url(str(engine.url))
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        with _file_lock(Path(url.database).with_name(Path(url.database).name + ".lock")) as held:
+        # The real path (a symlink names the same store) and a hidden name, so removing
+        # "state.db*" under a running worker does not remove its lock too.
+        real = Path(url.database).resolve()
+        with _file_lock(real.with_name(f".{real.name}.lock")) as held:
             yield held
     elif url.get_backend_name() == "postgresql":
         with _advisory_lock(engine) as held:

@@ -6,7 +6,7 @@ from rich.console import Console
 
 from sync.cycle import CycleResult
 from sync.plan import RecordItem, RegisterPostMortem
-from sync.wording import plural
+from sync.wording import plural, printable
 
 _MARKS = {
     "filed": "+",
@@ -23,7 +23,7 @@ _BOOKKEEPING = (RegisterPostMortem, RecordItem)
 
 
 def _line(console: Console, text: str) -> None:
-    console.print(text, soft_wrap=True, markup=False, highlight=False)
+    console.print(printable(text), soft_wrap=True, markup=False, highlight=False)
 
 
 def print_cycle(result: CycleResult, console: Console) -> None:

@@ -104,10 +104,25 @@ def looks_like_postmortem(path: str | os.PathLike[str]) -> bool:
     """
     try:
         with open(path, "rb") as stream:
-            head = stream.read(_SNIFF_BYTES).decode("utf-8", "replace")
+            raw = stream.read(_SNIFF_BYTES)
     except OSError:
         return True  # loading it will say why it cannot be read
+    try:
+        head = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return True  # not UTF-8 (UTF-16, say): loading it says so, rather than skipping it
+    head = head.replace("\r\n", "\n").replace("\r", "\n")
     return bool(_FRONT_MATTER_START.match(head) or _TEMPLATE_HEADING.search(head))
+
+
+def _unclosed_comment_line(text: str) -> int | None:
+    position = 0
+    while (start := text.find("<!--", position)) != -1:
+        end = text.find("-->", start + 4)
+        if end == -1:
+            return text.count("\n", 0, start) + 1
+        position = end + 3
+    return None
 
 
 def load_markdown(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES) -> YamlDocument:
@@ -134,6 +149,12 @@ def parse_markdown(
     """
     name = str(path)
     text = _decode(source, name, max_bytes)
+    unclosed = _unclosed_comment_line(text)
+    if unclosed is not None:
+        # Everything after it would vanish from the definition, action items included.
+        raise MarkdownError(
+            [SourceError(name, unclosed, None, "an HTML comment starts here and is never closed with -->")]
+        )
     front_text, body = _split_front_matter(text, name)
     try:
         front = _parse_front_matter(front_text, name)

@@ -8,7 +8,7 @@ nor be filed again.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -24,7 +24,7 @@ log = structlog.get_logger(__name__)
 #: Consecutive transient failures after which a tracker is left alone for the rest of a cycle.
 GIVE_UP_AFTER = 3
 #: How far before a create attempt to search for its issue (clock skew between us and the tracker).
-SKEW_MARGIN = timedelta(minutes=10)
+SKEW_MARGIN = timedelta(hours=1)
 
 
 @dataclass
@@ -55,7 +55,10 @@ def observe(
     teams: Mapping[str, Team],
     snapshot: Snapshot,
     trackers: Mapping[str, Tracker],
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> Observations:
+    """Read what the plan needs; when asked to stop, return what was read so far (an item
+    left unread is neither filed nor counted as finished)."""
     states: dict[ItemKey, IssueState] = {}
     read_errors: dict[ItemKey, str] = {}
     searched: set[ItemKey] = set()
@@ -64,6 +67,8 @@ def observe(
     to_search: dict[tuple[str, str], dict[ItemKey, datetime | None]] = defaultdict(dict)
 
     for definition in definitions:
+        if should_stop():
+            break
         pm = definition.postmortem
         for item in pm.action_items:
             key = ItemKey(pm.id, item.id)
@@ -104,6 +109,8 @@ def observe(
             to_search[where][key] = since
 
     for (kind, target), keys in to_search.items():
+        if should_stop():
+            break
         tracker = trackers.get(kind)
         if tracker is None or health.down(kind):
             reason = health.why(kind) if tracker is not None else f"{kind} is not configured"

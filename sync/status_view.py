@@ -11,7 +11,7 @@ from rich.text import Text
 
 from connectors.base import ItemStatus
 from sync.store import Store, StoredItem
-from sync.wording import when
+from sync.wording import printable, when
 
 _STYLE = {
     "completed": "green",
@@ -102,7 +102,7 @@ def render(data: dict[str, Any], console: Console) -> None:
         done = sum(1 for i in pm["items"] if i["status"] in (ItemStatus.COMPLETED.value, ItemStatus.WONT_FIX.value))
         title = f"{pm['id']}  {pm['title']}  [{pm['state']}, {done} of {len(pm['items'])} finished]"
         # A heading of its own: a table title is cut to the table's width.
-        console.print(title, style="bold", markup=False, soft_wrap=True)
+        console.print(_text(title, style="bold"), soft_wrap=True)
         table = Table(expand=False)
         for column in ("Item", "Team", "Issue", "Status", "Deadline", "Priority", "Note"):
             # Fold rather than cut: an issue key with an ellipsis cannot be looked up.
@@ -115,9 +115,9 @@ def render(data: dict[str, Any], console: Console) -> None:
             )
             # Text from definitions and trackers is shown as written, never read as markup.
             table.add_row(
-                Text(item["id"]),
-                Text(item["team"]),
-                Text(item["issue"] or "-"),
+                _text(item["id"]),
+                _text(item["team"]),
+                _text(item["issue"] or "-"),
                 Text(item["status"], style=_STYLE.get(item["status"], "white")),
                 Text(item["deadline"]),
                 Text(item["priority"]),
@@ -126,7 +126,9 @@ def render(data: dict[str, Any], console: Console) -> None:
         console.print(table)
         for item in pm["items"]:
             if item["problem"]:
-                console.print(Text(f"  {item['id']}: ", style="magenta") + Text(item["problem"]), soft_wrap=True)
+                console.print(
+                    Text(f"  {printable(item['id'])}: ", style="magenta") + _text(item["problem"]), soft_wrap=True
+                )
         if pm["report_path"]:
             if pm["report_url"]:
                 where = f", posted at {pm['report_url']}"
@@ -144,8 +146,13 @@ def render(data: dict[str, Any], console: Console) -> None:
         if problems:
             console.print("Definitions skipped in that cycle (`postmortem-sync validate` checks them):", markup=False)
             for problem in problems:
-                console.print(Text(f"  ✗ {problem}"), soft_wrap=True)
+                console.print(_text(f"  ✗ {problem}"), soft_wrap=True)
     console.print(f"Last good cycle finished: {_human(data['last_good_cycle_finished_at'])}.", markup=False)
+
+
+def _text(value: str, style: str = "") -> Text:
+    """Text from definitions and trackers, shown as written: no markup, no control characters."""
+    return Text(printable(value), style=style)
 
 
 def _human(iso: str | None) -> str:

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+_CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10)) | dict.fromkeys(range(127, 160))
+
+
+def printable(text: str) -> str:
+    """``text`` without control characters: a definition or a tracker must not be able to
+    clear the screen, retitle the window or disguise a link (ANSI escape sequences)."""
+    return text.translate(_CONTROL)
+
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     """``1 action item``, ``2 action items``."""

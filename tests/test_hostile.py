@@ -241,3 +241,79 @@ def test_a_jira_site_hiding_server_info_is_searched_as_cloud() -> None:
     tracker = JiraTracker("https://jira.example.com", email=JIRA_EMAIL, token=JIRA_TOKEN, retry=NO_RETRY)
     assert tracker.find_by_marker("PLAT", [ItemKey("INC-1", "AI-1")], None) == {}
     assert search.call_count == 1
+
+
+@pytest.mark.parametrize("item_id", ["AI-_legacy_", "AI-__x__", "AI_1_", "a_b_c"])
+def test_underscored_ids_survive_the_jira_marker_round_trip(world: World, item_id: str) -> None:
+    path = world.postmortems / PAYMENT_FILE
+    path.write_text(path.read_text().replace("  - id: AI-1\n", f"  - id: {item_id}\n", 1))
+    world.emulator.faults.add(
+        method="POST", path=r"^/rest/api/3/issue$", mode="commit_then_fail", times=1, server="jira"
+    )
+    engine = world.engine(grace=0)
+    engine.run_cycle()
+    engine.run_cycle()
+    assert world.issue_count() == 9
+    assert all(item.linked for item in engine.store.snapshot().items.values())
+
+
+def test_an_unclosed_comment_in_markdown_is_an_error_not_lost_items(tmp_path: Path) -> None:
+    from sync.loader import load_definitions
+
+    source = Path(__file__).resolve().parents[1] / "examples" / "markdown" / "inc-2024-042-payment-pipeline.md"
+    text = source.read_text()
+    lines = text.splitlines(keepends=True)
+    row = next(i for i, line in enumerate(lines) if line.startswith("| AI-2"))
+    lines.insert(row, "<!-- AI-2: waiting on a vendor, see thread\n")
+    (tmp_path / "pm.md").write_text("".join(lines))
+    result = load_definitions([tmp_path], ["Platform Team", "Payments Team"])
+    assert result.postmortems == []
+    assert [(e.line, e.message) for e in result.errors] == [
+        (row + 1, "an HTML comment starts here and is never closed with -->")
+    ]
+
+
+def test_markdown_with_old_mac_line_endings_is_not_skipped(tmp_path: Path) -> None:
+    from sync.loader import load_definitions
+
+    source = Path(__file__).resolve().parents[1] / "examples" / "markdown" / "inc-2024-042-payment-pipeline.md"
+    (tmp_path / "pm.md").write_bytes(source.read_bytes().replace(b"\n", b"\r"))
+    result = load_definitions([tmp_path], ["Platform Team", "Payments Team"])
+    assert len(result.postmortems) + len(result.errors) >= 1
+
+
+def test_a_store_reached_through_a_symlink_shares_the_lock(tmp_path: Path) -> None:
+    from sqlalchemy import create_engine
+
+    from sync.cycle_lock import cycle_lock
+
+    (tmp_path / "state.db").touch()
+    (tmp_path / "link.db").symlink_to(tmp_path / "state.db")
+    with cycle_lock(create_engine(f"sqlite:///{tmp_path / 'state.db'}")) as held:
+        assert held
+        with cycle_lock(create_engine(f"sqlite:///{tmp_path / 'link.db'}")) as other:
+            assert not other
+    assert not list(tmp_path.glob("state.db*.lock"))  # `rm state.db*` leaves the lock alone
+
+
+@responses.activate
+def test_a_token_cut_by_truncation_is_still_scrubbed() -> None:
+    url = "https://ghe.example.com:443/api/v3/repos/acme/payments/issues/7"
+    responses.get(url, status=422, json={"message": "x" * 290 + f" token {GITHUB_TOKEN}", "errors": []})
+    tracker = GitHubTracker("https://ghe.example.com/api/v3", token=GITHUB_TOKEN, retry=NO_RETRY)
+    with pytest.raises(TrackerError) as err:
+        tracker.get_issue(IssueRef("github", "acme/payments", "acme/payments#7", "7", ""))
+    assert GITHUB_TOKEN[:10] not in str(err.value)
+
+
+def test_control_characters_from_definitions_never_reach_the_terminal(world: World) -> None:
+    path = world.postmortems / PAYMENT_FILE
+    path.write_text(
+        path.read_text()
+        .replace("\ntitle: Payment", '\ntitle: "\\e[2J\\e]0;pwned\\aPayment', 1)
+        .replace("transactions table\n", 'transactions table"\n', 1)
+    )
+    outputs = [world.cli("sync", "--once"), world.cli("status")]
+    for out in outputs:
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert "\x1b" not in out.stdout and "\x07" not in out.stdout
