@@ -5,10 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from sync.demo import examples_dir
 from tests.e2e import World, make_world
@@ -61,7 +58,6 @@ def test_validate_without_teams_file_checks_everything_but_owners(tmp_path: Path
 
 
 def test_dry_run_on_a_new_store_creates_nothing(tmp_path: Path) -> None:
-    from tests.e2e import make_world
 
     world = make_world(tmp_path)
     try:
@@ -96,15 +92,6 @@ def test_bad_settings_exit_2_with_a_hint(tmp_path: Path) -> None:
     assert out.returncode == 2
     assert "PMSYNC_JIRA_EMAIL" in out.stderr and "secret-token-123456" not in out.stderr + out.stdout
     assert "Traceback" not in out.stderr
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    w = make_world(tmp_path)
-    try:
-        yield w
-    finally:
-        w.emulator.stop()
 
 
 def test_team_on_unconfigured_tracker_stops_start_up(world: World) -> None:

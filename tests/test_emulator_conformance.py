@@ -3,8 +3,9 @@
 Real client calls (PyGithub, jira, plus a few raw ``requests`` calls for error paths the
 clients cannot provoke) run against the emulator; every request/response pair is recorded
 at ``requests.Session.send`` and validated with ``openapi-core`` against the contract files
-in ``../shared/api-contracts`` (or ``$PMSYNC_API_CONTRACTS``): operation exists, status code
-declared, body matches the schema (required fields, enums, ``additionalProperties: false``).
+in the shared ``api-contracts`` folder beside the repository (or ``$PMSYNC_API_CONTRACTS``):
+operation exists, status code declared, body matches the schema (required fields, enums,
+``additionalProperties: false``).
 Skipped when the contracts are not there; nothing else in the project depends on them.
 """
 

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from connectors.adf import adf_to_text
 from connectors.base import ItemKey, ItemStatus
-from tests.e2e import CERT, PAYMENT, World, github_number, issue_of, kinds, make_world
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    w = make_world(tmp_path)
-    try:
-        yield w
-    finally:
-        w.emulator.stop()
+from tests.e2e import CERT, PAYMENT, World, github_number, issue_of, kinds
 
 
 def test_payment_outage_goes_through_its_whole_life(world: World) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,18 +16,9 @@ from connectors.base import IssueRef, TrackerError
 from connectors.github_tracker import GitHubTracker
 from connectors.jira_tracker import JiraTracker
 from connectors.retry import NO_RETRY
-from tests.e2e import GITHUB_TOKEN, JIRA_EMAIL, JIRA_TOKEN, PAYMENT, World, github_number, issue_of, kinds, make_world
+from tests.e2e import GITHUB_TOKEN, JIRA_EMAIL, JIRA_TOKEN, PAYMENT, World, github_number, issue_of, kinds
 
 PAYMENT_FILE = "inc-2024-042-payment-pipeline.yaml"
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    w = make_world(tmp_path)
-    try:
-        yield w
-    finally:
-        w.emulator.stop()
 
 
 def _html_server() -> tuple[str, object]:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from pathlib import Path
 
 import pytest
 import requests
@@ -15,7 +13,7 @@ from connectors.base import IssueGone, IssueRef, PermanentError, TransientError
 from connectors.errors import from_requests, from_status, retry_after_seconds
 from connectors.github_tracker import GitHubTracker
 from connectors.retry import RetryPolicy
-from tests.e2e import World, kinds, make_world
+from tests.e2e import World, kinds
 
 NOW = 1_700_000_000.0
 
@@ -157,15 +155,6 @@ def _issue_json(url: str) -> dict[str, object]:
         "closed_at": None,
         "created_at": "2024-03-12T14:47:00Z",
     }
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    w = make_world(tmp_path)
-    try:
-        yield w
-    finally:
-        w.emulator.stop()
 
 
 def test_one_failed_read_does_not_fail_the_cycle(world: World) -> None:

@@ -7,12 +7,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from sync.cycle import CycleResult
 from sync.worker import Worker
@@ -55,15 +52,6 @@ def test_engine_never_runs_two_cycles_at_once(tmp_path: Path) -> None:
         assert world.issue_count() == 9
     finally:
         world.emulator.stop()
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    w = make_world(tmp_path)
-    try:
-        yield w
-    finally:
-        w.emulator.stop()
 
 
 def test_run_stops_cleanly_on_sigterm(world: World) -> None:
