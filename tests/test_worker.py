@@ -109,7 +109,10 @@ def test_two_processes_started_together_file_each_item_once(tmp_path: Path) -> N
         ]
         for proc in procs:
             proc.communicate(timeout=60)
-        assert sorted(p.returncode for p in procs) == [0, 1]
+        # One runs the cycle; the other skips it (exit 1) or, if it started late, finds
+        # everything filed (exit 0). Either way each item has exactly one issue.
+        codes = sorted(p.returncode for p in procs)
+        assert codes in ([0, 1], [0, 0]), codes
         assert world.issue_count() == 9
     finally:
         world.emulator.stop()
