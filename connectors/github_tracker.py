@@ -7,11 +7,10 @@ POSTs, which could file an action item twice when an answer is lost.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
-import requests
 from github import Auth, Github, GithubException
 from github.Issue import Issue
 from github.Repository import Repository
@@ -23,12 +22,12 @@ from connectors.base import (
     ItemKey,
     NewIssue,
     PermanentError,
-    TrackerError,
     TrackerInfo,
     TrackerKind,
     UnexpectedAnswer,
 )
-from connectors.errors import from_requests, from_status, scrub, secret_forms, short, unexpected
+from connectors.edge import CallEdge, VendorError
+from connectors.errors import secret_forms
 from connectors.markers import TRACKING_LABEL, find_item_marker, item_marker
 from connectors.retry import DEFAULT_RETRY, RetryPolicy
 from connectors.status_mapping import github_status
@@ -59,10 +58,16 @@ class GitHubTracker:
         url_hint: str = "",
     ) -> None:
         self.url = url.rstrip("/")
-        self._retry = retry
-        self._auth_hint = auth_hint
-        self._url_hint = f" ({url_hint})" if url_hint else ""
-        self._secrets = secret_forms(token)
+        self._edge = CallEdge(
+            url=self.url,
+            api="GitHub",
+            secrets=secret_forms(token),
+            vendor=_vendor_error,
+            retry=retry,
+            auth_hint=auth_hint,
+            url_hint=url_hint,
+        )
+        self._call = self._edge.call
         self._gh = Github(
             base_url=self.url,
             auth=Auth.Token(token),
@@ -80,23 +85,6 @@ class GitHubTracker:
 
     # -- helpers -------------------------------------------------------------------------
 
-    def _call(self, what: str, fn: Callable[[], T], *, write: bool = False) -> T:
-        return self._retry.call(lambda: self._translate(what, fn), write=write)
-
-    def _translate(self, what: str, fn: Callable[[], T]) -> T:
-        try:
-            return fn()
-        except GithubException as exc:
-            status = exc.status if exc.status and exc.status > 0 else None
-            detail = short(scrub(_github_detail(exc), self._secrets))
-            raise from_status(status, what, detail, exc.headers, self._auth_hint) from exc
-        except requests.RequestException as exc:
-            raise from_requests(exc, what, f"{self.url}{self._url_hint}") from exc
-        except TrackerError:
-            raise
-        except Exception as exc:
-            raise unexpected(exc, what, "GitHub") from exc
-
     def _repo(self, target: str) -> Repository:
         if target not in self._repos:
             self._repos[target] = self._gh.get_repo(target)
@@ -111,10 +99,10 @@ class GitHubTracker:
                 target=target,
                 key=f"{target}#{issue.number}",
                 id=str(issue.number),
-                url=scrub(issue.html_url or "", self._secrets),
+                url=self._edge.scrub(issue.html_url or ""),
             ),
             status=github_status(issue.state, reason, labels=labels, has_assignee=bool(issue.assignees)),
-            detail=scrub(str(issue.state) + (f" ({reason})" if reason else ""), self._secrets),
+            detail=self._edge.scrub(str(issue.state) + (f" ({reason})" if reason else "")),
             updated_at=issue.updated_at,
             finished_at=issue.closed_at if issue.state == "closed" else None,
             item=find_item_marker(issue.body),
@@ -192,9 +180,7 @@ class GitHubTracker:
         def existing() -> CommentRef | None:
             for comment in issue.get_comments():
                 if marker in (comment.body or ""):
-                    return CommentRef(
-                        issue_key=issue_key, url=scrub(comment.html_url, self._secrets), already_there=True
-                    )
+                    return CommentRef(issue_key=issue_key, url=self._edge.scrub(comment.html_url), already_there=True)
             return None
 
         found = self._call(f"GET comments of {issue_key}", existing)
@@ -202,10 +188,17 @@ class GitHubTracker:
             return found
         body = f"{body_markdown}\n\n<!-- {marker} -->\n"
         comment = self._call(f"POST comment on {issue_key}", lambda: issue.create_comment(body), write=True)
-        return CommentRef(issue_key=issue_key, url=scrub(comment.html_url, self._secrets))
+        return CommentRef(issue_key=issue_key, url=self._edge.scrub(comment.html_url))
 
     def close(self) -> None:
         self._gh.close()
+
+
+def _vendor_error(exc: Exception) -> VendorError | None:
+    if not isinstance(exc, GithubException):
+        return None
+    status = exc.status if exc.status and exc.status > 0 else None
+    return VendorError(status, _github_detail(exc), exc.headers)
 
 
 def _github_detail(exc: GithubException) -> str:

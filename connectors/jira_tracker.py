@@ -6,11 +6,10 @@ whose answer was lost, and the engine decides what to retry after looking for th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import requests
 from jira import JIRA, JIRAError
 
 from connectors.adf import adf_to_text, markdown_to_adf
@@ -29,7 +28,8 @@ from connectors.base import (
     TransientError,
     UnexpectedAnswer,
 )
-from connectors.errors import from_requests, from_status, scrub, secret_forms, short, unexpected
+from connectors.edge import CallEdge, VendorError
+from connectors.errors import secret_forms
 from connectors.jira_priorities import DEFAULTS, choose_priorities
 from connectors.markers import TRACKING_LABEL, find_item_marker, item_marker
 from connectors.retry import DEFAULT_RETRY, RetryPolicy
@@ -73,10 +73,16 @@ class JiraTracker:
         url_hint: str = "",
     ) -> None:
         self.url = url.rstrip("/")
-        self._retry = retry
-        self._auth_hint = auth_hint
-        self._url_hint = f" ({url_hint})" if url_hint else ""
-        self._secrets = secret_forms(token, email)
+        self._edge = CallEdge(
+            url=self.url,
+            api="Jira",
+            secrets=secret_forms(token, email),
+            vendor=_vendor_error,
+            retry=retry,
+            auth_hint=auth_hint,
+            url_hint=url_hint,
+        )
+        self._call = self._edge.call
         self._priority_overrides = dict(priorities or {})
         self._priorities: dict[str, str | None] | None = None
         auth: dict[str, Any] = {"basic_auth": (email, token)} if email else {"token_auth": token}
@@ -95,23 +101,6 @@ class JiraTracker:
         self._jira._fields_cache_value = {name: name for name in _STATE_FIELDS.split(",")}
 
     # -- helpers -------------------------------------------------------------------------
-
-    def _call(self, what: str, fn: Callable[[], T], *, write: bool = False) -> T:
-        return self._retry.call(lambda: self._translate(what, fn), write=write)
-
-    def _translate(self, what: str, fn: Callable[[], T]) -> T:
-        try:
-            return fn()
-        except JIRAError as exc:
-            headers = exc.response.headers if exc.response is not None else None
-            detail = short(scrub(_jira_detail(exc), self._secrets))
-            raise from_status(exc.status_code, what, detail, headers, self._auth_hint) from exc
-        except requests.RequestException as exc:
-            raise from_requests(exc, what, f"{self.url}{self._url_hint}") from exc
-        except TrackerError:
-            raise
-        except Exception as exc:
-            raise unexpected(exc, what, "Jira") from exc
 
     def _ref(self, raw: dict[str, Any]) -> IssueRef:
         key = str(raw["key"])
@@ -133,7 +122,7 @@ class JiraTracker:
         return IssueState(
             ref=self._ref(raw),
             status=jira_status(category, name, resolution),
-            detail=scrub(detail, self._secrets),
+            detail=self._edge.scrub(detail),
             updated_at=parse_jira_time(fields.get("updated")),
             finished_at=parse_jira_time(fields.get("resolutiondate")),
             item=find_item_marker(adf_to_text(fields.get("description"))),
@@ -297,6 +286,13 @@ def _labels(labels: Iterable[str]) -> list[str]:
     if TRACKING_LABEL not in out:
         out.append(TRACKING_LABEL)
     return list(dict.fromkeys(out))
+
+
+def _vendor_error(exc: Exception) -> VendorError | None:
+    if not isinstance(exc, JIRAError):
+        return None
+    headers = exc.response.headers if exc.response is not None else None
+    return VendorError(exc.status_code, _jira_detail(exc), headers)
 
 
 def _jira_detail(exc: JIRAError) -> str:
