@@ -28,3 +28,14 @@ def choose_priorities(available: Iterable[str], overrides: Mapping[str, str] | N
         wanted = ((overrides or {}).get(ours), *preferences)
         chosen[ours] = next((by_folded[n.casefold()] for n in wanted if n and n.casefold() in by_folded), None)
     return chosen
+
+
+def unknown_overrides(available: Iterable[str], overrides: Mapping[str, str]) -> list[str]:
+    """The override values the site does not have, as messages naming them."""
+    names = sorted(available, key=str.casefold)
+    folded = {name.casefold() for name in names}
+    return [
+        f'priority {ours} is mapped to "{theirs}", which this site does not have (it has: {", ".join(names)})'
+        for ours, theirs in overrides.items()
+        if theirs.casefold() not in folded
+    ]

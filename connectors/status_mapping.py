@@ -28,7 +28,8 @@ _JIRA_CATEGORIES = {
 IN_PROGRESS_LABELS: frozenset[str] = frozenset({"in progress", "in-progress", "status: in progress"})
 
 
-def _norm(text: str | None) -> str:
+def normalise(text: str | None) -> str:
+    """Lower-cased, trimmed, with typographic apostrophes made straight (for comparisons)."""
     # Jira sites mix typographic and straight apostrophes (a right single quotation mark in "Won't Do").
     return (text or "").strip().lower().replace("\u2019", "'")
 
@@ -42,14 +43,14 @@ def jira_status(
     wont_fix_statuses: Collection[str] = WONT_FIX_STATUSES,
 ) -> ItemStatus:
     """Map a Jira status category key, status name and resolution name to an item status."""
-    category = _norm(category_key)
+    category = normalise(category_key)
     if category in _JIRA_CATEGORIES:
         return _JIRA_CATEGORIES[category]
     if category != "done":
         return ItemStatus.UNKNOWN
-    if resolution is not None and _norm(resolution) in {_norm(r) for r in wont_fix_resolutions}:
+    if resolution is not None and normalise(resolution) in {normalise(r) for r in wont_fix_resolutions}:
         return ItemStatus.WONT_FIX
-    if _norm(status_name) in {_norm(s) for s in wont_fix_statuses}:
+    if normalise(status_name) in {normalise(s) for s in wont_fix_statuses}:
         return ItemStatus.WONT_FIX
     return ItemStatus.COMPLETED
 
@@ -70,7 +71,7 @@ def github_status(
     if state == "open":
         if state_reason not in (None, "reopened"):
             return ItemStatus.UNKNOWN
-        if {_norm(label) for label in labels} & IN_PROGRESS_LABELS:
+        if {normalise(label) for label in labels} & IN_PROGRESS_LABELS:
             return ItemStatus.IN_PROGRESS
         if has_assignee and assignee_means_in_progress:
             return ItemStatus.IN_PROGRESS
