@@ -1,49 +1,21 @@
 """The state store and the cycle lock on PostgreSQL, when a server is reachable on loopback.
 
-Set PMSYNC_TEST_POSTGRES_URL to use another server; the test creates and drops its own schema.
+Set PMSYNC_TEST_POSTGRES_URL to use another server; each test works in a schema of its own
+(the ``pg_url`` fixture in conftest.py), dropped afterwards.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine
 
 from connectors.base import ItemKey, ItemStatus
 from sync.cycle_lock import cycle_lock
 from sync.store import Store
 
 pytest.importorskip("psycopg", reason="pip install 'postmortem-sync[postgres]'")
-
-BASE_URL = os.environ.get("PMSYNC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    try:
-        admin = create_engine(BASE_URL)
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:
-        pytest.skip(f"no PostgreSQL at {make_url(BASE_URL).render_as_string(hide_password=True)}: {type(exc).__name__}")
-    schema = f"pmsync_{uuid.uuid4().hex[:8]}"
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield (
-            make_url(BASE_URL)
-            .update_query_dict({"options": f"-csearch_path={schema}"})
-            .render_as_string(hide_password=False)
-        )
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 def test_store_round_trip_on_postgres(pg_url: str) -> None:
