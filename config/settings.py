@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,6 +44,8 @@ class Settings(BaseSettings):
     jira_url: str | None = None
     jira_email: str | None = None
     jira_token: SecretStr | None = None
+    #: Jira Cloud or Server/Data Center; ``auto`` asks the site (serverInfo).
+    jira_deployment: Literal["auto", "cloud", "datacenter"] = "auto"
 
     github_url: str = "https://api.github.com"
     github_token: SecretStr | None = None
@@ -54,6 +57,8 @@ class Settings(BaseSettings):
     #: After a create whose outcome is unknown, how long to keep looking for the issue (the
     #: tracker's search may lag) before filing it again.
     create_grace_seconds: int = Field(default=120, ge=0, le=7 * 86_400)
+    #: The time zone whose calendar decides when an action item is overdue (IANA name).
+    timezone: str = "UTC"
     log_format: Literal["console", "json"] = "console"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -90,6 +95,20 @@ class Settings(BaseSettings):
                 raise ValueError("contains characters a token cannot have (spaces, non-ASCII or control characters)")
         return value
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value.strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone name such as UTC or Europe/Berlin") from None
+        return value.strip()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """:attr:`timezone` as a ``ZoneInfo``."""
+        return ZoneInfo(self.timezone)
+
     @field_validator("jira_url", "github_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
@@ -113,7 +132,7 @@ class Settings(BaseSettings):
             raise ValueError("PMSYNC_JIRA_TOKEN is set but PMSYNC_JIRA_URL is not: set PMSYNC_JIRA_URL")
         if self.jira_email and not self.jira_url:
             raise ValueError("PMSYNC_JIRA_EMAIL is set but PMSYNC_JIRA_URL is not: set PMSYNC_JIRA_URL")
-        if self.jira_url and self.jira_is_cloud and not self.jira_email:
+        if self.jira_url and self.jira_is_cloud and self.jira_deployment != "datacenter" and not self.jira_email:
             raise ValueError(
                 f"PMSYNC_JIRA_URL ({self.jira_url}) is a Jira Cloud site, which needs an email with "
                 "its API token: set PMSYNC_JIRA_EMAIL to the account the token belongs to"
@@ -122,9 +141,11 @@ class Settings(BaseSettings):
 
     @property
     def jira_is_cloud(self) -> bool:
-        """Cloud sites live on atlassian.net; anything else is treated as Server/DC unless an email is set."""
+        """Cloud sites live on atlassian.net (or say so in PMSYNC_JIRA_DEPLOYMENT)."""
         if not self.jira_url:
             return False
+        if self.jira_deployment != "auto":
+            return self.jira_deployment == "cloud"
         host = urlparse(self.jira_url).hostname or ""
         return host.endswith(".atlassian.net") or host.endswith(".jira.com")
 

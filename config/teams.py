@@ -88,6 +88,19 @@ class _Team(BaseModel):
     labels: tuple[Label, ...] = ()
 
 
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+FieldValue = str | int | float | list[str | int | float]
+
+
+class JiraTransitions(BaseModel):
+    """Transition ids to use instead of choosing one by where it leads."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    done: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]+$")] | None = None
+    wont_fix: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]+$")] | None = None
+
+
 class JiraTeam(_Team):
     """A team whose action items are filed as issues in a Jira project."""
 
@@ -95,6 +108,16 @@ class JiraTeam(_Team):
     project: Annotated[str, AfterValidator(_project_key)]
     issue_type: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = "Task"
     labels: Annotated[tuple[Label, ...], AfterValidator(_jira_labels)] = ()
+    #: The issue type of tracking issues the worker creates here.
+    tracking_issue_type: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = "Epic"
+    #: Our priority -> this site's priority name, where the defaults do not fit.
+    priorities: dict[Literal["critical", "high", "medium", "low"], Name] = Field(default_factory=dict)
+    #: Extra fields set on every issue: field id (customfield_10042) or name -> value.
+    fields: dict[Name, FieldValue] = Field(default_factory=dict)
+    #: Resolutions and done statuses that mean "won't fix" here (replace the defaults).
+    wont_fix_resolutions: tuple[Name, ...] | None = None
+    wont_fix_statuses: tuple[Name, ...] | None = None
+    transitions: JiraTransitions = JiraTransitions()
 
     @property
     def target(self) -> str:
@@ -217,6 +240,17 @@ _WRONG_KIND = {
     "github": {
         "project": "only Jira teams have a project; a GitHub team names 'repo: owner/repo'",
         "issue_type": "issue_type applies to Jira teams only; remove it",
+        **{
+            key: f"{key} applies to Jira teams only; remove it"
+            for key in (
+                "tracking_issue_type",
+                "priorities",
+                "fields",
+                "wont_fix_resolutions",
+                "wont_fix_statuses",
+                "transitions",
+            )
+        },
     },
 }
 
@@ -241,6 +275,7 @@ __all__ = [
     "JIRA_PROJECT_KEY",
     "GitHubTeam",
     "JiraTeam",
+    "JiraTransitions",
     "Team",
     "Teams",
     "TeamsFile",

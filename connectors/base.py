@@ -9,6 +9,7 @@ Exception tree::
     TrackerError                 any failure talking to a tracker
     ├── PermanentError           the request was understood and refused (400, 401, 403, 422):
     │   │                        retrying the same request will not help
+    │   ├── MisconfiguredError   the configuration does not fit the tracker
     │   └── IssueGone            the issue was deleted or can no longer be read (404, 410)
     └── TransientError           the tracker may or may not have acted (timeout, reset
         │                        connection, 5xx, 429): the outcome of a write is unknown
@@ -19,12 +20,14 @@ Exception tree::
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal, Protocol
 
 TrackerKind = Literal["jira", "github"]
+#: Where the worker may move an issue: a tracking issue to done, a withdrawn item to won't fix.
+MoveGoal = Literal["done", "wont-fix"]
 
 
 class ItemStatus(enum.StrEnum):
@@ -36,6 +39,9 @@ class ItemStatus(enum.StrEnum):
     WONT_FIX = "wont-fix"
     #: The tracker reported a status the mapping does not know. Never counts as finished.
     UNKNOWN = "unknown"
+    #: The issue was deleted or can no longer be seen with the worker's credentials.
+    #: Never counts as finished, and the item is never filed again on its own.
+    GONE = "gone"
 
     @property
     def finished(self) -> bool:
@@ -54,8 +60,24 @@ class ItemKey:
     postmortem_id: str
     item_id: str
 
+    @classmethod
+    def tracking(cls, postmortem_id: str) -> ItemKey:
+        """The key of a post-mortem's tracking issue when the worker creates it. ``#`` cannot
+        appear in an item id, so it never collides with an action item."""
+        return cls(postmortem_id, TRACKING_ITEM)
+
+    @property
+    def is_tracking(self) -> bool:
+        return self.item_id == TRACKING_ITEM
+
     def __str__(self) -> str:
+        if self.is_tracking:
+            return f"{self.postmortem_id} tracking issue"
         return f"{self.postmortem_id}/{self.item_id}"
+
+
+#: The item id of a post-mortem's tracking issue (see :meth:`ItemKey.tracking`).
+TRACKING_ITEM = "#tracking"
 
 
 @dataclass(frozen=True)
@@ -86,6 +108,8 @@ class NewIssue:
     deadline: date
     labels: tuple[str, ...] = ()
     issue_type: str = "Task"
+    #: The tracking issue (an Epic in Jira) this issue belongs under, if any.
+    parent: IssueRef | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +124,9 @@ class IssueState:
     #: When the issue reached its current finished state (Jira resolution date, GitHub closed_at).
     finished_at: datetime | None = None
     item: ItemKey | None = None
+    labels: tuple[str, ...] = ()
+    #: The key of the issue's parent (Jira Epic) when the tracker says.
+    parent_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +158,11 @@ class TrackerError(Exception):
 
 class PermanentError(TrackerError):
     """The tracker refused the request; repeating it unchanged will not help."""
+
+
+class MisconfiguredError(PermanentError):
+    """The configuration does not fit the tracker (a priority or field the site lacks, an
+    API the site does not have): nothing will work until the configuration changes."""
 
 
 class IssueGone(PermanentError):
@@ -176,18 +208,38 @@ class Tracker(Protocol):
         ...
 
     def find_by_marker(
-        self, target: str, items: Iterable[ItemKey], since: datetime | None
+        self,
+        target: str,
+        items: Iterable[ItemKey],
+        since: datetime | None,
+        expect: Collection[str] = (),
     ) -> dict[ItemKey, IssueState]:
         """Find the issues in ``target`` that carry any of ``items`` as their marker.
 
         ``since`` narrows the search to issues updated after that time (``None``: all of
-        them). Raises :class:`TrackerError` when the search could not be completed: an
-        empty answer must mean "not there", never "could not look".
+        them). ``expect`` holds ids of issues known to carry the worker's label in
+        ``target``: an answer without one of them is incomplete. Raises
+        :class:`TrackerError` when the search could not be completed: an empty answer must
+        mean "not there", never "could not look".
         """
         ...
 
     def post_comment(self, issue_key: str, body_markdown: str, marker: str) -> CommentRef:
         """Post ``body_markdown`` on ``issue_key`` unless a comment carrying ``marker`` is there."""
+        ...
+
+    def update_issue(self, ref: IssueRef, new: NewIssue) -> None:
+        """Rewrite the issue's title, text, due date and priority from ``new``. Never its status."""
+        ...
+
+    def set_parent(self, ref: IssueRef, parent: IssueRef) -> None:
+        """Put the issue under ``parent`` (a Jira Epic). Raises :class:`PermanentError` if the
+        tracker cannot."""
+        ...
+
+    def move_issue(self, ref: IssueRef, goal: MoveGoal, comment_markdown: str | None = None) -> IssueState:
+        """Move the issue to ``done`` or ``wont-fix`` (nothing if it is there already), with
+        an optional comment saying why; returns the state read back afterwards."""
         ...
 
     def close(self) -> None:

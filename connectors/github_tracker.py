@@ -7,7 +7,7 @@ POSTs, which could file an action item twice when an answer is lost.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -20,8 +20,11 @@ from connectors.base import (
     IssueRef,
     IssueState,
     ItemKey,
+    ItemStatus,
+    MoveGoal,
     NewIssue,
     PermanentError,
+    TrackerError,
     TrackerInfo,
     TrackerKind,
     UnexpectedAnswer,
@@ -106,6 +109,7 @@ class GitHubTracker:
             updated_at=issue.updated_at,
             finished_at=issue.closed_at if issue.state == "closed" else None,
             item=find_item_marker(issue.body),
+            labels=tuple(labels),
         )
 
     # -- Tracker -------------------------------------------------------------------------
@@ -123,8 +127,12 @@ class GitHubTracker:
             ) from exc
         return TrackerInfo(kind="github", url=self.url, detail=f"rate limit {remaining}/{limit}")
 
+    @staticmethod
+    def _body(new: NewIssue) -> str:
+        return f"{new.body_markdown}\n\n<!-- {item_marker(new.item)} -->\n"
+
     def create_issue(self, new: NewIssue) -> IssueState:
-        body = f"{new.body_markdown}\n\n<!-- {item_marker(new.item)} -->\n"
+        body = self._body(new)
         labels = list(dict.fromkeys([*new.labels, TRACKING_LABEL, priority_label(new.priority)]))
         repo = self._repo(new.target)
         issue = self._call(
@@ -138,8 +146,31 @@ class GitHubTracker:
         repo = self._repo(ref.target)
         return self._call(f"GET issue {ref.key}", lambda: self._state(ref.target, repo.get_issue(int(ref.id))))
 
+    def update_issue(self, ref: IssueRef, new: NewIssue) -> None:
+        issue = self._repo(ref.target).get_issue(int(ref.id))
+        self._call(f"PATCH issue {ref.key}", lambda: issue.edit(title=new.title, body=self._body(new)), write=True)
+
+    def set_parent(self, ref: IssueRef, parent: IssueRef) -> None:
+        raise PermanentError(f"cannot put {ref.key} under {parent.key}: GitHub issues are not linked to a parent")
+
+    def move_issue(self, ref: IssueRef, goal: MoveGoal, comment_markdown: str | None = None) -> IssueState:
+        wanted = ItemStatus.COMPLETED if goal == "done" else ItemStatus.WONT_FIX
+        state = self.get_issue(ref)
+        if state.status == wanted:
+            return state
+        issue = self._repo(ref.target).get_issue(int(ref.id))
+        if comment_markdown:
+            self._call(f"POST comment on {ref.key}", lambda: issue.create_comment(comment_markdown), write=True)
+        reason = "completed" if goal == "done" else "not_planned"
+        self._call(f"PATCH issue {ref.key}", lambda: issue.edit(state="closed", state_reason=reason), write=True)
+        return self.get_issue(ref)
+
     def find_by_marker(
-        self, target: str, items: Iterable[ItemKey], since: datetime | None
+        self,
+        target: str,
+        items: Iterable[ItemKey],
+        since: datetime | None,
+        expect: Collection[str] = (),
     ) -> dict[ItemKey, IssueState]:
         wanted = set(items)
         if not wanted:
@@ -156,15 +187,23 @@ class GitHubTracker:
             if since is not None:
                 kwargs["since"] = since
             found: dict[ItemKey, IssueState] = {}
+            seen: set[str] = set()
             for issue in repo.get_issues(**kwargs):
                 # Pull requests are listed too. Judged by URL: reading `pull_request`, which
                 # issues lack, would make PyGithub fetch each issue again.
                 if "/pull/" in (issue.html_url or ""):
                     continue
+                seen.add(str(issue.number))
                 key = find_item_marker(issue.body)
                 # The oldest issue carrying a marker is the one the worker filed first.
                 if key in wanted and key not in found:
                     found[key] = self._state(target, issue)
+            missing = sorted(set(expect) - seen, key=int)
+            if missing:
+                raise TrackerError(
+                    f"the issue list of {target} is incomplete: it lacks #{', #'.join(missing[:5])}, "
+                    f"which carry the {TRACKING_LABEL} label"
+                )
             return found
 
         return self._call(f"list the issues of {target}", scan)

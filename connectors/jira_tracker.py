@@ -1,4 +1,13 @@
-"""Jira Cloud through the ``jira`` client library (REST v3, Atlassian Document Format).
+"""Jira Cloud and Jira Server/Data Center through the ``jira`` client library.
+
+The deployment is read from ``serverInfo`` once (or set in the settings): Cloud speaks
+REST v3 with Atlassian Document Format bodies and cursor-paged ``/search/jql``; Server and
+Data Center speak REST v2 with wiki-markup strings and offset-paged ``/search``. The
+site's priorities and fields are read at the same time and each project's rules from the
+teams file are checked against them (:mod:`connectors.jira_site`).
+
+Issues are tracked by their numeric id, so an issue moved to another project (new key)
+is still found; the state read back carries its current key.
 
 The library's own retries are switched off (``max_retries=0``): it would repeat a create
 whose answer was lost, and the engine decides what to retry after looking for the marker.
@@ -6,9 +15,10 @@ whose answer was lost, and the engine decides what to retry after looking for th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import json
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from jira import JIRA, JIRAError
 
@@ -20,6 +30,8 @@ from connectors.base import (
     IssueState,
     ItemKey,
     ItemStatus,
+    MisconfiguredError,
+    MoveGoal,
     NewIssue,
     PermanentError,
     TrackerError,
@@ -30,15 +42,40 @@ from connectors.base import (
 )
 from connectors.edge import CallEdge, VendorError
 from connectors.errors import secret_forms
-from connectors.jira_priorities import DEFAULTS, choose_priorities
+from connectors.jira_fields import FieldDef
+from connectors.jira_search import cursor_pages, offset_pages
+from connectors.jira_site import (
+    DeploymentSetting,
+    JiraProjectRules,
+    ProjectSetup,
+    SiteFacts,
+    SiteProblem,
+    detect_deployment,
+    priorities_from_json,
+    resolve_project,
+)
+from connectors.jira_transitions import NoTransition, Transition, choose_transition
+from connectors.jira_wiki import markdown_to_wiki
 from connectors.markers import TRACKING_LABEL, find_item_marker, item_marker
 from connectors.retry import DEFAULT_RETRY, RetryPolicy
 from connectors.status_mapping import jira_status
 
-T = TypeVar("T")
-
-_STATE_FIELDS = "summary,status,resolution,resolutiondate,updated,description,labels"
+_BASE_FIELDS: tuple[str, ...] = (
+    "summary",
+    "status",
+    "resolution",
+    "resolutiondate",
+    "updated",
+    "description",
+    "labels",
+    "project",
+)
 _PAGE = 100
+_NO_RULES = JiraProjectRules()
+OLD_SEARCH_GONE = (
+    "Jira answered 410 Gone to the offset-paged search: this site no longer has it, which means it "
+    "is Jira Cloud. Set PMSYNC_JIRA_DEPLOYMENT=cloud (or auto)"
+)
 
 
 def parse_jira_time(value: str | None) -> datetime | None:
@@ -56,7 +93,7 @@ def parse_jira_time(value: str | None) -> datetime | None:
 
 
 class JiraTracker:
-    """A Jira Cloud site. Implements :class:`connectors.base.Tracker`."""
+    """A Jira site. Implements :class:`connectors.base.Tracker`."""
 
     kind: TrackerKind = "jira"
 
@@ -67,7 +104,8 @@ class JiraTracker:
         email: str | None,
         token: str,
         timeout: float = 20.0,
-        priorities: dict[str, str] | None = None,
+        deployment: DeploymentSetting = "auto",
+        projects: Mapping[str, JiraProjectRules] | None = None,
         retry: RetryPolicy = DEFAULT_RETRY,
         auth_hint: str = "",
         url_hint: str = "",
@@ -83,24 +121,110 @@ class JiraTracker:
             url_hint=url_hint,
         )
         self._call = self._edge.call
-        self._priority_overrides = dict(priorities or {})
-        self._priorities: dict[str, str | None] | None = None
+        self._setting: DeploymentSetting = deployment
+        self._rules = dict(projects or {})
+        self._facts: SiteFacts | None = None
+        self._setups: dict[str, ProjectSetup | SiteProblem] = {}
+        # Cloud: email + API token (HTTP Basic). Server/Data Center: a personal access token
+        # as bearer, or a user name and password when an "email" (user name) is given.
         auth: dict[str, Any] = {"basic_auth": (email, token)} if email else {"token_auth": token}
-        self._server_info: dict[str, Any] | None = None
+        # REST v2 answers serverInfo on both deployments; the version is set after detection.
         self._jira = JIRA(
             server=self.url,
-            options={"rest_api_version": "3"},
+            options={"rest_api_version": "2"},
             max_retries=0,
             timeout=timeout,
             get_server_info=False,
             **auth,
         )
-        # The client translates field names through GET /field before every search. The
-        # fields we ask for are system fields whose ids are their names, so seed that cache
-        # and spare a request (and a dependency on an endpoint we do not otherwise need).
-        self._jira._fields_cache_value = {name: name for name in _STATE_FIELDS.split(",")}
+        self._fields = _BASE_FIELDS
 
-    # -- helpers -------------------------------------------------------------------------
+    # -- discovery ----------------------------------------------------------------------
+
+    def _site(self) -> SiteFacts:
+        """serverInfo, priorities and fields, read once."""
+        if self._facts is not None:
+            return self._facts
+        try:
+            info: Any = self._call("GET serverInfo", self._jira.server_info)
+        except IssueGone:
+            info = None
+        if info is not None and (not isinstance(info, dict) or ("baseUrl" not in info and "version" not in info)):
+            raise TransientError("GET serverInfo answered something that is not Jira's serverInfo")
+        try:
+            deployment = detect_deployment(info, self._setting)
+        except SiteProblem as exc:
+            raise MisconfiguredError(str(exc)) from None
+        cloud = deployment == "cloud"
+        self._jira._options["rest_api_version"] = "3" if cloud else "2"
+        # The client's Cloud-only methods (``/search/jql``) check the deployment it records.
+        self._jira.deploymentType = "Cloud" if cloud else str((info or {}).get("deploymentType") or "Server")
+        priorities = self._call("GET priority", lambda: self._jira._get_json("priority"))
+        fields = self._call("GET field", lambda: self._jira._get_json("field"))
+        if not isinstance(priorities, list) or not isinstance(fields, list):
+            raise TransientError("GET priority or GET field answered something that is not a list")
+        facts = SiteFacts(
+            deployment=deployment,
+            version=str((info or {}).get("version", "?")),
+            priorities=priorities_from_json([p for p in priorities if isinstance(p, dict)]),
+            fields=tuple(FieldDef.from_json(f) for f in fields if isinstance(f, dict)),
+        )
+        try:
+            epic_link = facts.epic_link()
+        except Exception:  # reported per project by resolve_project
+            epic_link = None
+        self._fields = _BASE_FIELDS + (("parent",) if cloud else ((epic_link.id,) if epic_link else ()))
+        # The client translates field names through GET /field before searching; the
+        # fields asked for are ids already, so seed its cache with them.
+        self._jira._fields_cache_value = {name: name for name in self._fields}
+        self._facts = facts
+        self._setups = {}
+        for project, rules in self._rules.items():
+            try:
+                self._setups[project] = resolve_project(project, rules, facts)
+            except SiteProblem as exc:
+                self._setups[project] = exc
+        return facts
+
+    def _setup(self, project: str) -> ProjectSetup:
+        facts = self._site()
+        setup = self._setups.get(project)
+        if setup is None:
+            setup = self._setups[project] = resolve_project(project, _NO_RULES, facts)
+        if isinstance(setup, SiteProblem):
+            raise MisconfiguredError(f"the teams file does not fit this Jira site: {setup}")
+        return setup
+
+    @property
+    def _cloud(self) -> bool:
+        return self._site().deployment == "cloud"
+
+    def probe(self) -> TrackerInfo:
+        try:
+            facts = self._site()
+            me: dict[str, Any] = self._call("GET myself", self._jira.myself)
+        except UnexpectedAnswer as exc:
+            raise PermanentError(
+                f"{exc}: check PMSYNC_JIRA_URL (the site's address, e.g. https://acme.atlassian.net)"
+            ) from exc
+        problems = [str(s) for s in self._setups.values() if isinstance(s, SiteProblem)]
+        if problems:
+            raise MisconfiguredError("the teams file does not fit this Jira site: " + "; ".join(problems))
+        kind = "Cloud" if facts.deployment == "cloud" else "Server/Data Center"
+        return TrackerInfo(
+            kind="jira",
+            url=self.url,
+            detail=f"Jira {kind} {facts.version}",
+            extra={"account": str(me.get("displayName") or me.get("accountId") or me.get("name") or "?")},
+        )
+
+    # -- reading ------------------------------------------------------------------------
+
+    def _text(self, value: Any) -> str:
+        return value if isinstance(value, str) else adf_to_text(value)
+
+    def _body(self, markdown: str) -> Any:
+        return markdown_to_adf(markdown) if self._cloud else markdown_to_wiki(markdown)
 
     def _ref(self, raw: dict[str, Any]) -> IssueRef:
         key = str(raw["key"])
@@ -118,73 +242,129 @@ class JiraTracker:
         category = (status.get("statusCategory") or {}).get("key")
         resolution = (fields.get("resolution") or {}).get("name")
         name = status.get("name")
+        ref = self._ref(raw)
+        rules = self._rules.get(ref.target, _NO_RULES)
         detail = str(name or "?") + (f" / {resolution}" if resolution else "")
+        parent = fields.get("parent")
+        parent_key = parent.get("key") if isinstance(parent, dict) else None
+        if parent_key is None and len(self._fields) > len(_BASE_FIELDS):
+            epic = fields.get(self._fields[-1])
+            parent_key = epic if isinstance(epic, str) and epic else None
+        labels = fields.get("labels")
         return IssueState(
-            ref=self._ref(raw),
-            status=jira_status(category, name, resolution),
+            ref=ref,
+            status=jira_status(
+                category,
+                name,
+                resolution,
+                wont_fix_resolutions=rules.wont_fix_resolutions,
+                wont_fix_statuses=rules.wont_fix_statuses,
+            ),
             detail=self._edge.scrub(detail),
             updated_at=parse_jira_time(fields.get("updated")),
             finished_at=parse_jira_time(fields.get("resolutiondate")),
-            item=find_item_marker(adf_to_text(fields.get("description"))),
+            item=find_item_marker(self._text(fields.get("description"))),
+            labels=tuple(str(x) for x in labels) if isinstance(labels, list) else (),
+            parent_key=str(parent_key) if parent_key else None,
         )
 
-    # -- Tracker -------------------------------------------------------------------------
-
-    def _priority_name(self, ours: str) -> str | None:
-        """The site's name for one of our priorities, from its priority list (read once)."""
-        if self._priorities is None:
-            try:
-                names = self._call("GET priority", lambda: [p.name for p in self._jira.priorities()])
-            except TrackerError:
-                return self._priority_overrides.get(ours) or DEFAULTS.get(ours)  # try again next time
-            self._priorities = choose_priorities(names, self._priority_overrides)
-        return self._priorities.get(ours)
-
-    def _info(self) -> dict[str, Any]:
-        """serverInfo, read once. The client's Cloud-only methods (``/search/jql``) check
-        the deployment type it records, so it must be known before searching."""
-        if self._server_info is None:
-            try:
-                info: dict[str, Any] = self._call("GET serverInfo", self._jira.server_info)
-            except IssueGone:
-                # A site that hides serverInfo still speaks REST v3, which is Jira Cloud's API.
-                info = {"deploymentType": "Cloud", "version": "?"}
-            if not isinstance(info, dict) or ("baseUrl" not in info and "version" not in info):
-                raise TransientError("GET serverInfo answered something that is not Jira's serverInfo")
-            # REST v3 is Jira Cloud's API; a site that does not say otherwise is Cloud.
-            self._jira.deploymentType = info.get("deploymentType") or "Cloud"
-            self._server_info = info
-        return self._server_info
-
-    def probe(self) -> TrackerInfo:
+    def get_issue(self, ref: IssueRef) -> IssueState:
+        self._site()
         try:
-            info = self._info()
-            me: dict[str, Any] = self._call("GET myself", self._jira.myself)
-        except UnexpectedAnswer as exc:
-            raise PermanentError(
-                f"{exc}: check PMSYNC_JIRA_URL (the site's address, e.g. https://acme.atlassian.net)"
-            ) from exc
-        return TrackerInfo(
-            kind="jira",
-            url=self.url,
-            detail=f"{info.get('deploymentType', '?')} {info.get('version', '?')}",
-            extra={"account": str(me.get("displayName") or me.get("accountId") or "?")},
-        )
+            issue = self._call(f"GET issue {ref.key}", lambda: self._jira.issue(ref.id, fields=",".join(self._fields)))
+        except PermanentError as exc:
+            if exc.status == 403:
+                # Jira usually hides what an account may not see behind 404; some sites say 403.
+                raise IssueGone(f"{ref.key} cannot be seen with this account ({exc})", status=403) from exc
+            raise
+        return self._state(issue.raw)
 
-    def create_issue(self, new: NewIssue) -> IssueState:
+    def find_by_marker(
+        self,
+        target: str,
+        items: Iterable[ItemKey],
+        since: datetime | None,
+        expect: Collection[str] = (),
+    ) -> dict[ItemKey, IssueState]:
+        wanted = set(items)
+        if not wanted:
+            return {}
+        # ``since`` is not turned into JQL: JQL dates are read in the searching user's time
+        # zone, and the label already narrows the search to the issues this worker filed.
+        jql = f'project = "{target}" AND labels = "{TRACKING_LABEL}" ORDER BY created ASC'
+        what = f"search Jira project {target}"
+        found: dict[ItemKey, IssueState] = {}
+        seen: set[str] = set()
+        for raw in self._search(jql, what):
+            state = self._state(raw)
+            seen.add(state.ref.id)
+            if state.item in wanted and state.item not in found:
+                found[state.item] = state
+        missing = sorted(set(expect) - seen)
+        if missing:
+            raise TrackerError(
+                f"{what}: the search answer is incomplete: it lacks {len(missing)} issue(s) that carry the "
+                f"{TRACKING_LABEL} label (ids {', '.join(missing[:5])}); the site's search index may be rebuilding"
+            )
+        return found
+
+    def _search(self, jql: str, what: str) -> Iterator[dict[str, Any]]:
+        fields = list(self._fields)
+        if self._cloud:
+            return cursor_pages(
+                lambda token: self._call(
+                    what,
+                    lambda: self._jira.enhanced_search_issues(
+                        jql, nextPageToken=token, maxResults=_PAGE, fields=fields, json_result=True
+                    ),
+                ),
+                what,
+            )
+
+        def page(start: int) -> Any:
+            try:
+                return self._call(
+                    what,
+                    lambda: self._jira.search_issues(
+                        jql, startAt=start, maxResults=_PAGE, fields=fields, json_result=True
+                    ),
+                )
+            except PermanentError as exc:
+                if exc.status == 410:
+                    raise MisconfiguredError(f"{what}: {OLD_SEARCH_GONE}", status=410) from exc
+                raise
+
+        return offset_pages(page, what)
+
+    # -- writing ------------------------------------------------------------------------
+
+    def _issue_fields(self, new: NewIssue, setup: ProjectSetup) -> dict[str, Any]:
         # In a code span: ids may hold "_", which Markdown would read as emphasis.
-        body = f"{new.body_markdown}\n\n`{item_marker(new.item)}`"
         fields: dict[str, Any] = {
-            "project": {"key": new.target},
-            "issuetype": {"name": new.issue_type},
             "summary": new.title,
-            "description": markdown_to_adf(body),
-            "labels": _labels(new.labels),
+            "description": self._body(f"{new.body_markdown}\n\n`{item_marker(new.item)}`"),
             "duedate": new.deadline.isoformat(),
         }
-        priority = self._priority_name(new.priority)
-        if priority:
-            fields["priority"] = {"name": priority}
+        priority = setup.priority_ids.get(new.priority)
+        if priority:  # never an empty id: without one the site's default priority applies
+            fields["priority"] = {"id": priority}
+        return fields
+
+    def create_issue(self, new: NewIssue) -> IssueState:
+        setup = self._setup(new.target)
+        fields = {
+            "project": {"key": new.target},
+            "issuetype": {"name": new.issue_type},
+            "labels": _labels(new.labels),
+            **setup.extra_fields,
+            **self._issue_fields(new, setup),
+        }
+        facts = self._site()
+        epic_name = facts.epic_name()
+        if epic_name is not None and new.issue_type.casefold() == "epic":
+            fields[epic_name.id] = new.title[:255]
+        if new.parent is not None:
+            fields.update(self._parent_fields(new.parent))
         created = self._call(
             f"POST issue in {new.target}",
             lambda: self._jira.create_issue(fields=fields, prefetch=False),
@@ -197,68 +377,84 @@ class JiraTracker:
             # The issue exists; what matters now is to link it. Its status is read next cycle.
             return IssueState(ref=ref, status=ItemStatus.OPEN, detail="created", item=new.item)
 
-    def get_issue(self, ref: IssueRef) -> IssueState:
-        issue = self._call(f"GET issue {ref.key}", lambda: self._jira.issue(ref.id, fields=_STATE_FIELDS))
-        return self._state(issue.raw)
-
-    def find_by_marker(
-        self, target: str, items: Iterable[ItemKey], since: datetime | None
-    ) -> dict[ItemKey, IssueState]:
-        wanted = set(items)
-        if not wanted:
-            return {}
-        # ``since`` is not turned into JQL: JQL dates are read in the searching user's time
-        # zone, and the label already narrows the search to the issues this worker filed.
-        jql = f'project = "{target}" AND labels = "{TRACKING_LABEL}" ORDER BY created ASC'
-        found: dict[ItemKey, IssueState] = {}
-        for raw in self._search(jql, f"search Jira project {target}"):
-            state = self._state(raw)
-            if state.item in wanted and state.item not in found:
-                found[state.item] = state
-        return found
-
-    def _search(self, jql: str, what: str) -> Iterator[dict[str, Any]]:
-        self._info()
-        token: str | None = None
-        while True:
-            page: dict[str, Any] = self._call(
-                what,
-                lambda token=token: self._jira.enhanced_search_issues(  # type: ignore[misc]
-                    jql,
-                    nextPageToken=token,
-                    maxResults=_PAGE,
-                    fields=_STATE_FIELDS.split(","),
-                    json_result=True,
-                ),
+    def _parent_fields(self, parent: IssueRef) -> dict[str, Any]:
+        if self._cloud:
+            return {"parent": {"id": parent.id}}
+        epic_link = self._site().epic_link()
+        if epic_link is None:
+            raise PermanentError(
+                "this Jira site has no Epic Link field (Jira Software), so issues cannot go under an epic"
             )
-            issues = page.get("issues") if isinstance(page, dict) else None
-            token = page.get("nextPageToken") if isinstance(page, dict) else None
-            is_last = page.get("isLast") if isinstance(page, dict) else None
-            # An answer without its paging fields, or one that says more follows without
-            # saying how to get it, is not "nothing more found".
-            if not isinstance(issues, list) or not isinstance(is_last, bool) or (not is_last and not token):
-                raise TrackerError(f"{what}: the search answer is incomplete")
-            yield from issues
-            if is_last:
-                return
+        return {epic_link.id: parent.key}
+
+    def _edit(self, ref: IssueRef, fields: dict[str, Any], what: str) -> None:
+        url = self._jira._get_url(f"issue/{ref.id}")
+        self._call(what, lambda: self._jira._session.put(url, data=json.dumps({"fields": fields})), write=True)
+
+    def update_issue(self, ref: IssueRef, new: NewIssue) -> None:
+        setup = self._setup(ref.target)
+        self._edit(ref, self._issue_fields(new, setup), f"PUT issue {ref.key}")
+
+    def set_parent(self, ref: IssueRef, parent: IssueRef) -> None:
+        self._edit(ref, self._parent_fields(parent), f"PUT issue {ref.key} under {parent.key}")
+
+    def move_issue(self, ref: IssueRef, goal: MoveGoal, comment_markdown: str | None = None) -> IssueState:
+        wanted = ItemStatus.COMPLETED if goal == "done" else ItemStatus.WONT_FIX
+        state = self.get_issue(ref)
+        if state.status == wanted:
+            return state
+        rules = self._rules.get(state.ref.target, _NO_RULES)
+        raw = self._call(
+            f"GET transitions of {state.ref.key}",
+            lambda: self._jira.transitions(ref.id, expand="transitions.fields"),
+        )
+        transitions = [Transition.from_json(t) for t in raw if isinstance(t, dict)]
+        try:
+            choice = choose_transition(
+                transitions,
+                goal,
+                configured_id=rules.done_transition if goal == "done" else rules.wont_fix_transition,
+                wont_fix_statuses=rules.wont_fix_statuses,
+                wont_fix_resolutions=rules.wont_fix_resolutions,
+            )
+        except NoTransition as exc:
+            raise PermanentError(f"cannot move {state.ref.key} from {state.detail} to {goal}: {exc}") from None
+        if comment_markdown:
+            body = self._body(comment_markdown)
+            self._call(f"POST comment on {state.ref.key}", lambda: self._jira.add_comment(ref.id, body), write=True)
+        fields = {"resolution": {"name": choice.resolution}} if choice.resolution else {}
+        self._call(
+            f"POST transition {choice.transition.name} of {state.ref.key}",
+            lambda: self._jira.transition_issue(ref.id, choice.transition.id, fields=fields),
+            write=True,
+        )
+        after = self.get_issue(ref)
+        if after.status != wanted:
+            raise PermanentError(
+                f"moved {state.ref.key} with {choice.transition.describe()}, but it is now {after.detail} "
+                f"({after.status.value}), not {wanted.value}: set this project's "
+                f"{'done' if goal == 'done' else 'wont_fix'}_transition in the teams file"
+            )
+        return after
 
     def post_comment(self, issue_key: str, body_markdown: str, marker: str) -> CommentRef:
         for comment in self._comments(issue_key):
-            if marker in adf_to_text(comment.get("body")):
+            if marker in self._text(comment.get("body")):
                 return CommentRef(
                     issue_key=issue_key,
                     url=self._comment_url(issue_key, comment),
                     already_there=True,
                 )
-        doc = markdown_to_adf(f"{body_markdown}\n\n`{marker}`")
+        body = self._body(f"{body_markdown}\n\n`{marker}`")
         created = self._call(
             f"POST comment on {issue_key}",
-            lambda: self._jira.add_comment(issue_key, doc),
+            lambda: self._jira.add_comment(issue_key, body),
             write=True,
         )
         return CommentRef(issue_key=issue_key, url=self._comment_url(issue_key, created.raw))
 
     def _comments(self, issue_key: str) -> Iterator[dict[str, Any]]:
+        self._site()
         start = 0
         while True:
             page = self._call(

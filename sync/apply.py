@@ -6,8 +6,8 @@ One failing action is logged and recorded on its item; the rest of the plan goes
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 
 import structlog
@@ -19,12 +19,17 @@ from sync.plan import (
     Action,
     ClosePostMortem,
     CreateIssue,
+    FollowMove,
     LinkIssue,
+    MoveIssue,
     PostReport,
     RecordItem,
+    RecordPushed,
     RecordStatus,
     RegisterPostMortem,
     ReopenPostMortem,
+    SetParent,
+    UpdateIssue,
     WaitForCreate,
 )
 from sync.report import render_report, write_report
@@ -38,7 +43,7 @@ log = structlog.get_logger(__name__)
 class Event:
     """Something that happened in a cycle, for people to read."""
 
-    kind: str  # filed | linked | mirrored | closed | posted | reopened | waiting | error
+    kind: str  # filed | linked | mirrored | moved | updated | closed | posted | reopened | waiting | error
     subject: str
     message: str
     url: str | None = None
@@ -52,7 +57,9 @@ class Applier:
         postmortems: Mapping[str, PostMortem],
         reports_dir: Path,
         clock: Callable[[], datetime],
+        zone: tzinfo = UTC,
     ) -> None:
+        self.zone = zone
         self.store = store
         self.trackers = trackers
         self.postmortems = postmortems
@@ -113,6 +120,7 @@ class Applier:
                     target=action.target,
                     deadline=date.fromisoformat(action.deadline_iso),
                     priority=action.priority,
+                    withdrawn=action.withdrawn,
                 )
             case CreateIssue():
                 self._create(action, now)
@@ -143,14 +151,60 @@ class Applier:
             case ReopenPostMortem():
                 self.store.reopen_postmortem(action.postmortem_id)
                 self.events.append(Event("reopened", action.postmortem_id, action.reason))
+            case FollowMove():
+                self.store.link_issue(
+                    action.key,
+                    issue_id=action.state.ref.id,
+                    issue_key=action.state.ref.key,
+                    issue_url=action.state.ref.url,
+                    target=action.state.ref.target,
+                    now=now,
+                )
+                self.events.append(
+                    Event(
+                        "moved",
+                        str(action.key),
+                        f"{action.previous_key} was moved; it is now {action.state.ref.key}",
+                        action.state.ref.url,
+                    )
+                )
+            case UpdateIssue():
+                self.trackers[action.ref.tracker].update_issue(action.ref, action.issue)
+                self.store.record_pushed(action.key, action.pushed)
+                self.events.append(
+                    Event("updated", str(action.key), f"{action.ref.key}: {action.describe()}", action.ref.url)
+                )
+            case RecordPushed():
+                self.store.record_pushed(action.key, action.pushed)
+            case SetParent():
+                self.trackers[action.ref.tracker].set_parent(action.ref, action.parent)
+                self.store.record_parent(action.key, action.parent.key)
+                self.events.append(
+                    Event(
+                        "linked", str(action.key), f"{action.ref.key} is now under {action.parent.key}", action.ref.url
+                    )
+                )
+            case MoveIssue():
+                state = self.trackers[action.ref.tracker].move_issue(action.ref, action.goal, action.comment)
+                self.store.record_moved(action.key, now)
+                self._status(action.key, state, now)
+                what = "closed as won't do (withdrawn)" if action.goal == "wont-fix" else "moved to done"
+                self.events.append(
+                    Event("moved", str(action.key), f"{state.ref.key} {what} [{state.detail}]", state.ref.url)
+                )
 
     def _create(self, action: CreateIssue, now: datetime) -> None:
         tracker = self.trackers[action.tracker]
+        issue = action.issue
+        if action.parent is not None:
+            parent = self.store.link_of(action.parent)
+            if parent is not None and parent.linked and parent.tracker == action.tracker:
+                issue = replace(issue, parent=parent.ref())
         # Committed before the request: if the answer is lost or we crash, the next cycle
         # knows to look for the issue's marker before filing again.
-        self.store.begin_create(action.key, now)
+        self.store.begin_create(action.key, now, action.pushed)
         try:
-            state = tracker.create_issue(action.issue)
+            state = tracker.create_issue(issue)
         except PermanentError as exc:
             self.store.abandon_create(action.key, str(exc))
             raise
@@ -175,8 +229,11 @@ class Applier:
             state,
             self.clock(),
             "filed",
-            f"filed for {action.team}: {action.issue.title}",
+            f"filed for {action.team}: {action.issue.title}"
+            + (f" (under {issue.parent.key})" if issue.parent is not None else ""),
         )
+        if issue.parent is not None:
+            self.store.record_parent(action.key, issue.parent.key)
 
     def _link(self, key: ItemKey, state: IssueState, now: datetime, kind: str, message: str) -> None:
         self.store.link_issue(
@@ -201,7 +258,7 @@ class Applier:
 
     def _close(self, pm_id: str, now: datetime) -> None:
         pm = self.postmortems[pm_id]
-        text = render_report(pm, self.store.snapshot().items, now)
+        text = render_report(pm, self.store.snapshot().items, now, self.zone)
         path = write_report(self.reports_dir, pm_id, text)
         self.store.close_postmortem(pm_id, now, str(path))
         self.events.append(Event("closed", pm_id, f"every action item is finished; report written to {path}"))
@@ -215,6 +272,7 @@ class Applier:
                 self.postmortems[action.postmortem_id],
                 self.store.snapshot().items,
                 stored.closed_at or now,
+                self.zone,
             )
             path = write_report(self.reports_dir, action.postmortem_id, text)
         kind = tracker_of(action.tracking_issue)

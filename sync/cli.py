@@ -10,7 +10,6 @@ import argparse
 import json
 import sys
 from collections.abc import Collection, Iterator, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -20,7 +19,7 @@ from sqlalchemy.exc import ArgumentError
 from config.settings import Settings, SettingsError, load_settings
 from config.teams import TeamsFileError, load_teams
 from config.yamlfile import SourceError
-from connectors.base import PermanentError, TrackerError
+from connectors.base import MisconfiguredError, PermanentError, TrackerError
 from sync.cycle_output import print_cycle
 from sync.logs import configure_logging
 from sync.wording import plural
@@ -44,8 +43,11 @@ settings (environment variables):
   PMSYNC_DATABASE_URL     state store (default sqlite:///postmortem-sync.db)
   PMSYNC_REPORTS_DIR      where follow-through reports go (default ./reports)
   PMSYNC_POLL_INTERVAL    seconds between cycles of `run` (default 300)
-  PMSYNC_JIRA_URL, PMSYNC_JIRA_EMAIL, PMSYNC_JIRA_TOKEN
+  PMSYNC_JIRA_URL, PMSYNC_JIRA_EMAIL, PMSYNC_JIRA_TOKEN (Cloud: email + API token;
+                          Server/Data Center: a personal access token, no email)
+  PMSYNC_JIRA_DEPLOYMENT  auto (default), cloud or datacenter
   PMSYNC_GITHUB_URL (default https://api.github.com), PMSYNC_GITHUB_TOKEN
+  PMSYNC_TIMEZONE         whose calendar decides overdue items (default UTC)
 
 exit codes: 0 ok, 1 something needs attention, 2 configuration error
 """
@@ -230,7 +232,7 @@ def _sqlite_file_missing(database_url: str) -> bool:
 def _status(settings: Settings, console: Console, *, as_json: bool) -> int:
     from sqlalchemy.engine import make_url
 
-    from sync.status_view import collect, render
+    from sync.status_view import collect, render, today_in
     from sync.wiring import open_store
 
     if _sqlite_file_missing(settings.database_url):
@@ -243,7 +245,7 @@ def _status(settings: Settings, console: Console, *, as_json: bool) -> int:
         return EXIT_OK
     store = open_store(settings.database_url)
     try:
-        data = collect(store, datetime.now(UTC).date())
+        data = collect(store, today_in(settings.zone))
     finally:
         store.close()
     if as_json:
@@ -253,12 +255,19 @@ def _status(settings: Settings, console: Console, *, as_json: bool) -> int:
     return EXIT_OK
 
 
-def _probe(engine_trackers: dict[str, object], console: Console) -> None:
+def _probe(engine_trackers: dict[str, object], console: Console, *, strict: bool = True) -> None:
+    """Check each tracker. A configuration that does not fit a tracker stops start-up;
+    with ``strict``, so does any refusal (bad credentials); otherwise the cycle runs and
+    the other trackers' items still sync."""
     for kind, tracker in engine_trackers.items():
         try:
             info = tracker.probe()  # type: ignore[attr-defined]
+        except MisconfiguredError as exc:
+            raise SettingsError(f"{kind}: {exc}") from exc
         except PermanentError as exc:
-            raise SettingsError(f"{kind} refused the start-up check: {exc}") from exc
+            if strict:
+                raise SettingsError(f"{kind} refused the start-up check: {exc}") from exc
+            console.print(f"! {kind} refused the start-up check ({exc})", markup=False)
         except TrackerError as exc:
             console.print(f"! {kind} is not answering yet ({exc}); the worker will keep trying", markup=False)
         else:
@@ -273,6 +282,9 @@ def _sync(settings: Settings, console: Console, *, dry_run: bool) -> int:
         settings = settings.model_copy(update={"database_url": "sqlite://"})
     engine = build_engine(settings)
     try:
+        # A teams file that does not fit a site (an unknown priority, an ambiguous field)
+        # stops here, before anything is filed.
+        _probe(dict(engine.trackers), console, strict=False)
         result = engine.run_cycle(dry_run=dry_run)
     finally:
         engine.store.close()

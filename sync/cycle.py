@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
 import structlog
@@ -77,7 +77,10 @@ class Engine:
         create_grace: timedelta,
         clock: Callable[[], datetime] = utcnow,
         should_stop: Callable[[], bool] = lambda: False,
+        zone: tzinfo = UTC,
     ) -> None:
+        #: Whose calendar decides deadlines and report days.
+        self.zone = zone
         self.store = store
         self.trackers = trackers
         self.teams = teams
@@ -137,6 +140,7 @@ class Engine:
             {d.postmortem.id: d.postmortem for d in definitions},
             self.reports_dir,
             self.clock,
+            self.zone,
         )
         result.events = applier.apply(result.actions, self.should_stop)
         self.store.record_item_errors(dict(observations.read_errors))

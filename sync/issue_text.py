@@ -6,7 +6,10 @@ from the definition's team, description, summary and contributing factors.
 
 from __future__ import annotations
 
-from config.teams import Team
+import hashlib
+from datetime import date
+
+from config.teams import JiraTeam, Team
 from connectors.base import ItemKey, NewIssue
 from sync.model import ActionItem, PostMortem
 from sync.wording import when
@@ -80,4 +83,56 @@ def new_issue(pm: PostMortem, item: ActionItem, team_name: str, team: Team) -> N
         deadline=item.deadline,
         labels=tuple(team.labels),
         issue_type=getattr(team, "issue_type", "Task"),
+    )
+
+
+def fingerprint(item: ActionItem) -> str:
+    """What an edit of the definition can change on a filed issue, in 16 hex digits."""
+    text = "\x1f".join((item.description.strip(), item.deadline.isoformat(), item.priority.value))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+_PRIORITY_ORDER = ("critical", "high", "medium", "low")
+
+
+def tracking_record_fields(pm: PostMortem) -> tuple[str, date, str]:
+    """(description, deadline, priority) of a post-mortem's tracking issue: it is due when
+    its last action item is, and as urgent as its most urgent one."""
+    deadline = max(item.deadline for item in pm.action_items)
+    priority = min((item.priority.value for item in pm.action_items), key=_PRIORITY_ORDER.index)
+    return f"Post-mortem {pm.id}: {pm.title}", deadline, priority
+
+
+def tracking_issue(pm: PostMortem, team_name: str, team: Team) -> NewIssue:
+    """The tracking issue the worker creates for a post-mortem (an Epic in Jira)."""
+    description, deadline, priority = tracking_record_fields(pm)
+    lines = [
+        f"**Tracking issue of post-mortem {pm.id}: {pm.title}** (severity {pm.severity})",
+        "",
+        f"Incident: {incident_window(pm)}.",
+    ]
+    if pm.summary.strip():
+        lines += ["", _clip(pm.summary, CONTEXT_LIMIT)]
+    lines += ["", "### Action items", ""]
+    for item in pm.action_items:
+        note = f" (withdrawn: {_clip(item.withdrawn, 200)})" if item.withdrawn else ""
+        lines.append(
+            f"- {item.id}: {_clip(item.description, 200)} ({item.owner}, {item.priority.value}, "
+            f"due {item.deadline.isoformat()}){note}"
+        )
+    lines += [
+        "",
+        "---",
+        f"_Filed by postmortem-sync for {team_name}. The follow-through report is posted here, and this "
+        "issue is moved to done, when every action item is finished._",
+    ]
+    return NewIssue(
+        item=ItemKey.tracking(pm.id),
+        target=team.target,
+        title=_clip(f"[{pm.id}] {description}", TITLE_LIMIT),
+        body_markdown="\n".join(lines),
+        priority=priority,
+        deadline=deadline,
+        labels=tuple(team.labels),
+        issue_type=team.tracking_issue_type if isinstance(team, JiraTeam) else "Task",
     )

@@ -237,6 +237,9 @@ def _check_items(doc: YamlDocument, teams: Collection[str]) -> list[SourceError]
     if not isinstance(items, list):
         return []
     errors: list[SourceError] = []
+    tracking_team = doc.data.get("create_tracking_issue")
+    if isinstance(tracking_team, str) and tracking_team.strip() and tracking_team.strip() not in teams:
+        errors.append(doc.error(("create_tracking_issue",), _owner_problem(tracking_team, teams)))
     first_index: dict[str, int] = {}
     for index, item in enumerate(items):
         if not isinstance(item, dict):

@@ -27,8 +27,8 @@ every error names the Markdown file's own line and the field. The format::
 Rules, chosen so that nothing an author writes is silently dropped:
 
 * The front matter (strict YAML, see :mod:`config.yamlfile`) carries the fields no heading
-  can: ``id``, ``severity``, ``detected_at``, ``resolved_at``, ``tracking_issue`` and
-  optionally ``title``. A field that has its own section is refused there.
+  can: ``id``, ``severity``, ``detected_at``, ``resolved_at``, ``tracking_issue`` or
+  ``create_tracking_issue``, and optionally ``title``. A field that has its own section is refused there.
 * Headings match case-insensitively and may carry trailing words, as the template's do:
   ``## Contributing Factors (NOT "root cause")``. An unknown or repeated ``##`` section is an
   error, so a misspelt heading cannot swallow its content.
@@ -240,6 +240,7 @@ _TIMELINE = _Columns(("at", "actor", "description"), dates=frozenset({"at"}))
 _FACTORS = _Columns(("description", "category"), ("systemic",), lowercase=frozenset({"category"}))
 _ACTIONS = _Columns(
     ("id", "description", "owner", "deadline", "priority"),
+    ("withdrawn",),
     dates=frozenset({"deadline"}),
     lowercase=frozenset({"priority"}),
 )

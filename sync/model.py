@@ -115,6 +115,9 @@ class ActionItem(_Strict):
     owner: Text
     deadline: Day
     priority: Priority
+    #: Why the item was dropped after it was agreed. A withdrawn item is not filed; if its
+    #: issue exists, the worker closes it as won't do, once, with this reason.
+    withdrawn: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)] | None = None
 
 
 class PostMortem(_Strict):
@@ -139,6 +142,9 @@ class PostMortem(_Strict):
         ]
         | None
     ) = None
+    #: A team from the teams file in whose tracker the worker creates the tracking issue
+    #: (a Jira Epic with the items under it), instead of naming an existing one.
+    create_tracking_issue: Text | None = None
 
     @model_validator(mode="after")
     def _check_consistency(self) -> PostMortem:
@@ -149,6 +155,11 @@ class PostMortem(_Strict):
             seen.add(item.id)
         if self.resolved_at is not None and self.resolved_at < self.detected_at:
             raise FieldProblem(("resolved_at",), "is earlier than detected_at")
+        if self.tracking_issue and self.create_tracking_issue:
+            raise FieldProblem(
+                ("create_tracking_issue",),
+                "cannot be used together with tracking_issue: name an existing issue or ask for one, not both",
+            )
         return self
 
     def item(self, item_id: str) -> ActionItem:

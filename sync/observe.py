@@ -15,9 +15,19 @@ from datetime import datetime, timedelta
 import structlog
 
 from config.teams import Team
-from connectors.base import IssueRef, IssueState, ItemKey, PermanentError, Tracker, TrackerError, TransientError
+from connectors.base import (
+    IssueGone,
+    IssueState,
+    ItemKey,
+    ItemStatus,
+    PermanentError,
+    Tracker,
+    TrackerError,
+    TransientError,
+)
+from connectors.markers import TRACKING_LABEL
 from sync.plan import Definition, Observations
-from sync.store import Snapshot
+from sync.store import Snapshot, StoredItem
 
 log = structlog.get_logger(__name__)
 
@@ -48,6 +58,8 @@ class _TrackerHealth:
         elif exc.status == 401:
             # Every other call would be refused the same way.
             self.refused[kind] = f"{kind} refused the credentials earlier in this cycle ({exc})"
+        elif exc.status == 410 and not isinstance(exc, IssueGone):
+            self.refused[kind] = f"{kind} no longer has the API this worker uses ({exc})"
 
 
 def observe(
@@ -66,37 +78,40 @@ def observe(
     health = _TrackerHealth()
     to_search: dict[tuple[str, str], dict[ItemKey, datetime | None]] = defaultdict(dict)
 
+    def read(key: ItemKey, stored: StoredItem) -> None:
+        tracker = trackers.get(stored.tracker)
+        if tracker is None:
+            read_errors[key] = f"{stored.tracker} is not configured"
+            return
+        if health.down(stored.tracker):
+            read_errors[key] = f"not read: {health.why(stored.tracker)}"
+            return
+        ref = stored.ref()
+        try:
+            states[key] = tracker.get_issue(ref)
+            health.record(stored.tracker, None)
+        except IssueGone as exc:
+            # Shown to people as gone; never finished, never filed again on its own.
+            states[key] = IssueState(ref=ref, status=ItemStatus.GONE, detail=f"gone from {stored.tracker}: {exc}")
+            health.record(stored.tracker, None)
+        except TrackerError as exc:
+            health.record(stored.tracker, exc)
+            read_errors[key] = str(exc)
+            log.warning("issue read failed", item=str(key), issue=ref.key, error=str(exc))
+
     for definition in definitions:
         if should_stop():
             break
         pm = definition.postmortem
-        for item in pm.action_items:
-            key = ItemKey(pm.id, item.id)
-            stored = snapshot.items.get(key)
+        wanted: list[tuple[ItemKey, str]] = [(ItemKey(pm.id, item.id), item.owner) for item in pm.action_items]
+        if pm.create_tracking_issue:
+            wanted.insert(0, (ItemKey.tracking(pm.id), pm.create_tracking_issue))
+        for key, team_name in wanted:
+            stored = snapshot.tracking.get(pm.id) if key.is_tracking else snapshot.items.get(key)
             if stored is not None and stored.linked:
-                tracker = trackers.get(stored.tracker)
-                if tracker is None:
-                    read_errors[key] = f"{stored.tracker} is not configured"
-                    continue
-                if health.down(stored.tracker):
-                    read_errors[key] = f"not read: {health.why(stored.tracker)}"
-                    continue
-                ref = IssueRef(
-                    tracker="jira" if stored.tracker == "jira" else "github",
-                    target=stored.target,
-                    key=stored.issue_key or "",
-                    id=stored.issue_id or "",
-                    url=stored.issue_url or "",
-                )
-                try:
-                    states[key] = tracker.get_issue(ref)
-                    health.record(stored.tracker, None)
-                except TrackerError as exc:
-                    health.record(stored.tracker, exc)
-                    read_errors[key] = str(exc)
-                    log.warning("issue read failed", item=str(key), issue=ref.key, error=str(exc))
+                read(key, stored)
                 continue
-            team = teams[item.owner]
+            team = teams[team_name]
             where: tuple[str, str] = (team.tracker, team.target)
             if stored is not None and stored.create_started_at is not None:
                 # Look where the interrupted create went, even if the routing changed since.
@@ -118,17 +133,30 @@ def observe(
             continue
         times = list(keys.values())
         since = None if any(t is None for t in times) else min(t for t in times if t is not None)
+        # Issues read just now that carry the label must be in a full answer.
+        expect = (
+            {
+                s.ref.id
+                for s in states.values()
+                if s.ref.tracker == kind and s.ref.target == target and TRACKING_LABEL in s.labels
+            }
+            if since is None
+            else set()
+        )
         try:
-            found.update(tracker.find_by_marker(target, keys, since))
+            found.update(tracker.find_by_marker(target, keys, since, expect))
             searched.update(keys)
             health.record(kind, None)
         except TrackerError as exc:
             health.record(kind, exc)
             message = f"not filed: could not look for its issue first: {exc}"
-            if isinstance(exc, PermanentError) and exc.status != 401:
+            if isinstance(exc, PermanentError) and exc.status not in (401, 410):
                 users = sorted(name for name, team in teams.items() if (team.tracker, team.target) == (kind, target))
                 message += f" (check {target}, the {kind} target of {', '.join(users) or 'its team'} in the teams file)"
             read_errors.update({key: message for key in keys})
-            log.warning("marker search failed; nothing is filed there this cycle", target=target, error=str(exc))
+            if exc.status == 410:
+                log.error("the tracker's search API is gone; nothing is filed on it", tracker=kind, error=str(exc))
+            else:
+                log.warning("marker search failed; nothing is filed there this cycle", target=target, error=str(exc))
 
     return Observations(states=states, read_errors=read_errors, searched=frozenset(searched), found=found)

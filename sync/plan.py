@@ -19,8 +19,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from config.teams import Team
-from connectors.base import IssueState, ItemKey, NewIssue
-from sync.issue_text import new_issue
+from connectors.base import IssueRef, IssueState, ItemKey, ItemStatus, MoveGoal, NewIssue
+from sync.issue_text import fingerprint, new_issue, tracking_issue, tracking_record_fields
 from sync.model import ActionItem, PostMortem
 from sync.store import Snapshot, StoredItem, StoredPostMortem
 
@@ -72,6 +72,7 @@ class RecordItem:
     target: str
     deadline_iso: str
     priority: str
+    withdrawn: str | None = None
 
     def describe(self) -> str:
         return f"record action item {self.key} (owner {self.team}, due {self.deadline_iso})"
@@ -83,6 +84,10 @@ class CreateIssue:
     tracker: str
     team: str
     issue: NewIssue
+    #: File it under this item's issue (the tracking issue) if that is linked by then.
+    parent: ItemKey | None = None
+    #: Fingerprint of what the issue says (see :func:`sync.issue_text.fingerprint`).
+    pushed: str | None = None
 
     def describe(self) -> str:
         return f"file {self.key} in {self.tracker} {self.issue.target} for {self.team}: {self.issue.title}"
@@ -148,6 +153,73 @@ class ReopenPostMortem:
         return f"reopen post-mortem {self.postmortem_id}: {self.reason}"
 
 
+@dataclass(frozen=True)
+class FollowMove:
+    """The issue answers under another key (moved to another Jira project): store it."""
+
+    key: ItemKey
+    state: IssueState
+    previous_key: str
+
+    def describe(self) -> str:
+        return f"follow {self.key}: {self.previous_key} is now {self.state.ref.key}"
+
+
+@dataclass(frozen=True)
+class UpdateIssue:
+    """The definition's description, deadline or priority changed after filing: write it once."""
+
+    key: ItemKey
+    ref: IssueRef
+    issue: NewIssue
+    pushed: str
+
+    def describe(self) -> str:
+        return (
+            f"update {self.ref.key} ({self.key}) from the edited definition: "
+            f"due {self.issue.deadline.isoformat()}, priority {self.issue.priority}"
+        )
+
+
+@dataclass(frozen=True)
+class RecordPushed:
+    """Remember what a filed issue says, without writing to it (stores from before edits were tracked)."""
+
+    key: ItemKey
+    pushed: str
+
+    def describe(self) -> str:
+        return f"note what {self.key}'s issue says"
+
+
+@dataclass(frozen=True)
+class SetParent:
+    """Put an action item's issue under the post-mortem's tracking issue."""
+
+    key: ItemKey
+    ref: IssueRef
+    parent: IssueRef
+
+    def describe(self) -> str:
+        return f"put {self.ref.key} ({self.key}) under the tracking issue {self.parent.key}"
+
+
+@dataclass(frozen=True)
+class MoveIssue:
+    """Move an issue the worker is responsible for: a withdrawn item to won't fix, a
+    tracking issue to done."""
+
+    key: ItemKey
+    ref: IssueRef
+    goal: MoveGoal
+    comment: str | None = None
+
+    def describe(self) -> str:
+        if self.goal == "wont-fix":
+            return f"close {self.ref.key} ({self.key}) as won't do: the item was withdrawn"
+        return f"move the tracking issue {self.ref.key} of {self.key.postmortem_id} to done"
+
+
 Action = (
     RegisterPostMortem
     | RecordItem
@@ -158,6 +230,11 @@ Action = (
     | ClosePostMortem
     | PostReport
     | ReopenPostMortem
+    | FollowMove
+    | UpdateIssue
+    | RecordPushed
+    | SetParent
+    | MoveIssue
 )
 
 
@@ -173,6 +250,20 @@ def _record_for(pm: PostMortem, item: ActionItem, team: Team) -> RecordItem:
         target=team.target,
         deadline_iso=item.deadline.isoformat(),
         priority=item.priority.value,
+        withdrawn=item.withdrawn,
+    )
+
+
+def _tracking_record(pm: PostMortem, team_name: str, team: Team) -> RecordItem:
+    description, deadline, priority = tracking_record_fields(pm)
+    return RecordItem(
+        key=ItemKey.tracking(pm.id),
+        description=description,
+        team=team_name,
+        tracker=team.tracker,
+        target=team.target,
+        deadline_iso=deadline.isoformat(),
+        priority=priority,
     )
 
 
@@ -182,6 +273,7 @@ def _stored_matches(stored: StoredItem, record: RecordItem) -> bool:
         and stored.team == record.team
         and stored.deadline.isoformat() == record.deadline_iso
         and stored.priority == record.priority
+        and stored.withdrawn == record.withdrawn
         and stored.in_definition
         # The target of a filed issue is where it lives, whatever the team routing says now.
         and (stored.linked or (stored.tracker, stored.target) == (record.tracker, record.target))
@@ -201,6 +293,18 @@ def plan(
     for definition in definitions:
         actions += _plan_postmortem(definition, teams, snapshot, observations, now, create_grace)
     return actions
+
+
+@dataclass
+class _Cycle:
+    """What planning one post-mortem needs at hand."""
+
+    snapshot: Snapshot
+    obs: Observations
+    now: datetime
+    create_grace: timedelta
+    #: States read in this cycle, by item (tracking issue included).
+    fresh: dict[ItemKey, IssueState] = field(default_factory=dict)
 
 
 def _plan_postmortem(
@@ -224,69 +328,180 @@ def _plan_postmortem(
     ):
         out.append(RegisterPostMortem(pm.id, pm.title, definition.source, pm.tracking_issue, item_ids, pm.detected_at))
 
-    fresh: dict[ItemKey, IssueState] = {}
+    cycle = _Cycle(snapshot, obs, now, create_grace)
+    tracking = _plan_tracking(pm, teams, cycle, out)
     for item in pm.action_items:
         key = ItemKey(pm.id, item.id)
         team = teams[item.owner]
-        record = _record_for(pm, item, team)
         stored = snapshot.items.get(key)
-        if stored is None or not _stored_matches(stored, record):
-            out.append(record)
-
-        if stored is not None and stored.linked:
-            state = obs.states.get(key)
-            if state is not None:
-                fresh[key] = state
-                if stored.status != state.status or stored.status_detail != state.detail:
-                    out.append(RecordStatus(key, state, stored.status.value if stored.status else None))
-            continue
-
-        if key in obs.found:
-            state = obs.found[key]
-            fresh[key] = state
-            out.append(LinkIssue(key, state))
-            continue
-        if key not in obs.searched:
-            continue  # could not look: never create blind
-        started = stored.create_started_at if stored is not None else None
-        if started is not None and now < started + create_grace:
-            out.append(WaitForCreate(key, started + create_grace))
+        if item.withdrawn:
+            out += _plan_issue(key, _record_for(pm, item, team), stored, cycle, None)
+            state = cycle.fresh.get(key)
+            if (
+                stored is not None
+                and stored.linked
+                and stored.moved_at is None
+                and state is not None
+                and state.status is not ItemStatus.GONE
+                and not state.status.finished
+            ):
+                reason = f"Withdrawn from post-mortem {pm.id} ({pm.title}): {item.withdrawn}"
+                out.append(MoveIssue(key, state.ref, "wont-fix", reason))
             continue
         issue = new_issue(pm, item, item.owner, team)
-        tracker: str = team.tracker
-        if started is not None and stored is not None and (stored.tracker, stored.target) != (tracker, team.target):
-            # The first attempt may yet show up where it went: file the retry there too.
-            tracker, issue = stored.tracker, replace(issue, target=stored.target)
-        out.append(CreateIssue(key, tracker, item.owner, issue))
+        # Jira items go under a Jira tracking issue; its link is looked up when filing,
+        # since it may be created earlier in this same cycle.
+        parent = (
+            ItemKey.tracking(pm.id)
+            if pm.create_tracking_issue and teams[pm.create_tracking_issue].tracker == "jira" == team.tracker
+            else None
+        )
+        pushed = fingerprint(item)
+        out += _plan_issue(key, _record_for(pm, item, team), stored, cycle, _Filing(item.owner, issue, parent, pushed))
+        state = cycle.fresh.get(key)
+        if stored is None or not stored.linked or state is None or state.status is ItemStatus.GONE:
+            continue
+        if stored.pushed is None:
+            out.append(RecordPushed(key, pushed))
+        elif stored.pushed != pushed:
+            out.append(UpdateIssue(key, state.ref, issue, pushed))
+        if parent is not None and tracking is not None and stored.parent_key != tracking.ref.key:
+            out.append(SetParent(key, state.ref, tracking.ref))
 
-    out += _plan_closure(pm, stored_pm, snapshot, fresh)
+    out += _plan_closure(pm, stored_pm, cycle, tracking)
     return out
+
+
+@dataclass(frozen=True)
+class _Filing:
+    """How to file an issue: for which team, what it says, under which tracking issue."""
+
+    team: str
+    issue: NewIssue
+    parent: ItemKey | None = None
+    pushed: str | None = None
+
+
+@dataclass(frozen=True)
+class _Tracking:
+    """The tracking issue the worker created for a post-mortem, as known now."""
+
+    key: ItemKey
+    tracker: str
+    ref: IssueRef
+    state: IssueState | None
+    moved_at: datetime | None
+
+
+def _plan_tracking(pm: PostMortem, teams: Mapping[str, Team], cycle: _Cycle, out: list[Action]) -> _Tracking | None:
+    """Plan the tracking issue the definition asks for; return it once it is linked."""
+    if not pm.create_tracking_issue:
+        return None
+    team_name = pm.create_tracking_issue
+    team = teams[team_name]
+    key = ItemKey.tracking(pm.id)
+    stored = cycle.snapshot.tracking.get(pm.id)
+    record = _tracking_record(pm, team_name, team)
+    out += _plan_issue(key, record, stored, cycle, _Filing(team_name, tracking_issue(pm, team_name, team)))
+    if stored is None or not stored.linked:
+        return None
+    state = cycle.fresh.get(key)
+    if state is not None and state.status is ItemStatus.GONE:
+        return None
+    return _Tracking(key, stored.tracker, state.ref if state else stored.ref(), state, stored.moved_at)
+
+
+def _plan_issue(
+    key: ItemKey,
+    record: RecordItem,
+    stored: StoredItem | None,
+    cycle: _Cycle,
+    create: _Filing | None,
+) -> list[Action]:
+    """Record, mirror, link or file one issue. ``create`` says how to file it; None for a
+    withdrawn item, which is never filed."""
+    out: list[Action] = []
+    if stored is None or not _stored_matches(stored, record):
+        out.append(record)
+
+    if stored is not None and stored.linked:
+        state = cycle.obs.states.get(key)
+        if state is not None:
+            cycle.fresh[key] = state
+            if state.ref.key != stored.issue_key and state.status is not ItemStatus.GONE:
+                out.append(FollowMove(key, state, stored.issue_key or "?"))
+            if stored.status != state.status or stored.status_detail != state.detail:
+                out.append(RecordStatus(key, state, stored.status.value if stored.status else None))
+        return out
+
+    if key in cycle.obs.found:
+        state = cycle.obs.found[key]
+        cycle.fresh[key] = state
+        out.append(LinkIssue(key, state))
+        return out
+    if create is None or key not in cycle.obs.searched:
+        return out  # withdrawn, or could not look: never create blind
+    started = stored.create_started_at if stored is not None else None
+    if started is not None and cycle.now < started + cycle.create_grace:
+        out.append(WaitForCreate(key, started + cycle.create_grace))
+        return out
+    issue, tracker = create.issue, record.tracker
+    if started is not None and stored is not None and (stored.tracker, stored.target) != (tracker, record.target):
+        # The first attempt may yet show up where it went: file the retry there too.
+        tracker, issue = stored.tracker, replace(issue, target=stored.target)
+    out.append(CreateIssue(key, tracker, create.team, issue, create.parent, create.pushed))
+    return out
+
+
+def _finished(item: ActionItem, key: ItemKey, cycle: _Cycle) -> bool:
+    """Whether the item lets its post-mortem close, judged on what was read in this cycle."""
+    state = cycle.fresh.get(key)
+    if item.withdrawn:
+        stored = cycle.snapshot.items.get(key)
+        if state is None:
+            # Never filed (or not found): nothing to wait for. Filed but not read: wait.
+            return stored is None or not stored.linked
+        return state.status is ItemStatus.GONE or state.status.finished
+    return state is not None and state.status.finished
 
 
 def _plan_closure(
     pm: PostMortem,
     stored_pm: StoredPostMortem | None,
-    snapshot: Snapshot,
-    fresh: Mapping[ItemKey, IssueState],
+    cycle: _Cycle,
+    tracking: _Tracking | None,
 ) -> list[Action]:
-    keys = [ItemKey(pm.id, item.id) for item in pm.action_items]
+    report_on = pm.tracking_issue or (tracking.ref.key if tracking is not None else None)
+    move_tracking: list[Action] = []
+    if (
+        tracking is not None
+        and tracking.moved_at is None
+        and (tracking.state is None or tracking.state.status is not ItemStatus.COMPLETED)
+    ):
+        move_tracking.append(MoveIssue(tracking.key, tracking.ref, "done"))
+    keys = {ItemKey(pm.id, item.id): item for item in pm.action_items}
     if stored_pm is None or stored_pm.state == "open":
-        if all(k in fresh and fresh[k].status.finished for k in keys):
+        if all(_finished(item, key, cycle) for key, item in keys.items()):
             close: list[Action] = [ClosePostMortem(pm.id)]
-            if pm.tracking_issue:
-                close.append(PostReport(pm.id, pm.tracking_issue))
-            return close
+            if report_on:
+                close.append(PostReport(pm.id, report_on))
+            return close + move_tracking
         return []
     reasons = [
-        f"{k.item_id} is {fresh[k].status.value} again" for k in keys if k in fresh and not fresh[k].status.finished
+        f"{k.item_id} is {cycle.fresh[k].status.value} again"
+        for k, item in keys.items()
+        if k in cycle.fresh and not _finished(item, k, cycle)
     ]
     reasons += [
         f"{k.item_id} was added"
-        for k in keys
-        if k not in fresh and (k not in snapshot.items or not snapshot.items[k].linked)
+        for k, item in keys.items()
+        if not item.withdrawn
+        and k not in cycle.fresh
+        and (k not in cycle.snapshot.items or not cycle.snapshot.items[k].linked)
     ]
     if reasons:
         return [ReopenPostMortem(pm.id, ", ".join(reasons))]
-    if pm.tracking_issue and stored_pm.report_posted_at is None:
-        return [PostReport(pm.id, pm.tracking_issue)]
-    return []
+    out: list[Action] = []
+    if report_on and stored_pm.report_posted_at is None:
+        out.append(PostReport(pm.id, report_on))
+    return out + move_tracking

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -64,16 +64,21 @@ def _env() -> Environment:
     return env
 
 
-def render_report(pm: PostMortem, items: Mapping[ItemKey, StoredItem], closed_at: datetime) -> str:
-    """The Markdown follow-through report of a closed post-mortem."""
+def render_report(pm: PostMortem, items: Mapping[ItemKey, StoredItem], closed_at: datetime, zone: tzinfo = UTC) -> str:
+    """The Markdown follow-through report of a closed post-mortem. Days (finished, on time)
+    are calendar days in ``zone``."""
     rows: list[ReportRow] = []
     on_time = late = completed = wont_fix = 0
     for item in pm.action_items:
         stored = items.get(ItemKey(pm.id, item.id))
         status = stored.status if stored and stored.status else ItemStatus.UNKNOWN
-        finished_day = stored.finished_at.date() if stored and stored.finished_at else None
+        finished_day = stored.finished_at.astimezone(zone).date() if stored and stored.finished_at else None
         when = timeliness(item.deadline, finished_day)
-        if status is ItemStatus.WONT_FIX:
+        if item.withdrawn:
+            wont_fix += 1
+            when = "n/a (withdrawn)"
+            status = ItemStatus.WONT_FIX
+        elif status is ItemStatus.WONT_FIX:
             wont_fix += 1
             when = "n/a (won't fix)"
         else:
@@ -94,7 +99,7 @@ def render_report(pm: PostMortem, items: Mapping[ItemKey, StoredItem], closed_at
                 url=stored.issue_url if stored else None,
             )
         )
-    days = (closed_at.astimezone(UTC).date() - pm.detected_at.astimezone(UTC).date()).days
+    days = (closed_at.astimezone(zone).date() - pm.detected_at.astimezone(zone).date()).days
     text = (
         _env()
         .get_template("followthrough.md.j2")
@@ -103,7 +108,7 @@ def render_report(pm: PostMortem, items: Mapping[ItemKey, StoredItem], closed_at
             incident=incident_window(pm),
             items=rows,
             counts={"completed": completed, "wont_fix": wont_fix, "on_time": on_time, "late": late},
-            closed_at=closed_at.strftime("%Y-%m-%d"),
+            closed_at=closed_at.astimezone(zone).strftime("%Y-%m-%d"),
             days_to_close=days,
             factors=pm.contributing_factors,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from rich.console import Console
@@ -20,17 +20,29 @@ _STYLE = {
     "open": "white",
     "unknown": "magenta",
     "not filed": "red",
+    "gone from tracker": "red",
+    "withdrawn": "cyan",
 }
 
 
 def item_state(item: StoredItem) -> str:
+    if item.status is ItemStatus.GONE:
+        return "gone from tracker"
+    if item.withdrawn and not (item.status and item.status.finished):
+        return "withdrawn"
     if item.status is not None:
         return item.status.value
     return "not filed"
 
 
+def today_in(zone: tzinfo, now: datetime | None = None) -> date:
+    """The calendar day it is in ``zone`` (deadlines are days on that calendar)."""
+    return (now or datetime.now(UTC)).astimezone(zone).date()
+
+
 def is_overdue(item: StoredItem, today: date) -> bool:
-    return item.deadline < today and not (item.status and item.status.finished)
+    """Past its deadline (``today`` in the configured time zone) and not finished or withdrawn."""
+    return item.deadline < today and not (item.status and item.status.finished) and not item.withdrawn
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -54,7 +66,8 @@ def collect(store: Store, today: date) -> dict[str, Any]:
                 "title": pm.title,
                 "state": pm.state,
                 "source": pm.source_path,
-                "tracking_issue": pm.tracking_issue,
+                "tracking_issue": pm.tracking_issue
+                or (snap.tracking[pm.id].issue_key if pm.id in snap.tracking else None),
                 "closed_at": _iso(pm.closed_at),
                 "report_path": pm.report_path,
                 "report_url": pm.report_url,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -39,7 +39,7 @@ from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from connectors.base import ItemKey, ItemStatus
+from connectors.base import TRACKING_ITEM, IssueRef, ItemKey, ItemStatus
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -110,6 +110,15 @@ class ActionItemRow(Base):
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: Fingerprint of the description, deadline and priority last written to the issue, so
+    #: an edit of the definition is applied to the issue once.
+    pushed: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: The tracking issue the worker put this issue under (a Jira Epic).
+    parent_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: When the worker moved the issue itself (withdrew an item, closed a tracking issue).
+    moved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: Why the definition withdrew the item, if it did.
+    withdrawn: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class CycleRow(Base):
@@ -144,10 +153,24 @@ class StoredItem:
     status_seen_at: datetime | None
     finished_at: datetime | None
     last_error: str | None
+    pushed: str | None = None
+    parent_key: str | None = None
+    moved_at: datetime | None = None
+    withdrawn: str | None = None
 
     @property
     def linked(self) -> bool:
         return self.issue_id is not None
+
+    def ref(self) -> IssueRef:
+        """Where the linked issue lives (only meaningful when :attr:`linked`)."""
+        return IssueRef(
+            tracker="jira" if self.tracker == "jira" else "github",
+            target=self.target,
+            key=self.issue_key or "",
+            id=self.issue_id or "",
+            url=self.issue_url or "",
+        )
 
 
 @dataclass(frozen=True)
@@ -169,7 +192,10 @@ class StoredPostMortem:
 @dataclass(frozen=True)
 class Snapshot:
     postmortems: dict[str, StoredPostMortem]
+    #: Action items (never tracking issues).
     items: dict[ItemKey, StoredItem]
+    #: Tracking issues the worker creates, by post-mortem id.
+    tracking: dict[str, StoredItem] = field(default_factory=dict)
 
 
 def _item_snapshot(row: ActionItemRow) -> StoredItem:
@@ -191,6 +217,10 @@ def _item_snapshot(row: ActionItemRow) -> StoredItem:
         status_seen_at=row.status_seen_at,
         finished_at=row.finished_at,
         last_error=row.last_error,
+        pushed=row.pushed,
+        parent_key=row.parent_key,
+        moved_at=row.moved_at,
+        withdrawn=row.withdrawn,
     )
 
 
@@ -236,16 +266,23 @@ class Store:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def _create_schema(self) -> None:
-        # Two processes opening a new store at once race to create its tables; the loser
-        # sees "already exists" or a locked database, and simply looks again.
-        for attempt in range(5):
-            try:
-                Base.metadata.create_all(self.engine)
-                return
-            except OperationalError:
-                if attempt == 4:
-                    raise
-                time.sleep(0.2 * (attempt + 1))
+        """Create the schema or bring it to this code's revision (see :mod:`sync.schema`)."""
+        from sync.schema import upgrade_to_head
+
+        # The migration lock serializes two processes opening a new store at once; a
+        # database still locked past the busy timeout is simply tried again.
+        try:
+            for attempt in range(5):
+                try:
+                    upgrade_to_head(self.engine)
+                    return
+                except OperationalError:
+                    if attempt == 4:
+                        raise
+                    time.sleep(0.2 * (attempt + 1))
+        except BaseException:
+            self.engine.dispose()
+            raise
 
     def close(self) -> None:
         self.engine.dispose()
@@ -260,11 +297,14 @@ class Store:
     def snapshot(self) -> Snapshot:
         with self._tx() as s:
             pms = {row.id: _pm_snapshot(row) for row in s.scalars(select(PostMortemRow))}
-            items = {}
+            items, tracking = {}, {}
             for row in s.scalars(select(ActionItemRow)):
                 snap = _item_snapshot(row)
-                items[snap.key] = snap
-            return Snapshot(pms, items)
+                if snap.key.is_tracking:
+                    tracking[snap.key.postmortem_id] = snap
+                else:
+                    items[snap.key] = snap
+            return Snapshot(pms, items, tracking)
 
     def last_cycles(self, limit: int = 1) -> list[CycleRow]:
         with self._tx() as s:
@@ -306,6 +346,7 @@ class Store:
         target: str,
         deadline: date,
         priority: str,
+        withdrawn: str | None = None,
     ) -> None:
         with self._tx() as s:
             row = s.get(ActionItemRow, (key.postmortem_id, key.item_id))
@@ -317,18 +358,41 @@ class Store:
                 row.tracker, row.target = tracker, target
             row.description, row.team = description, team
             row.deadline, row.priority, row.in_definition = deadline, priority, True
+            row.withdrawn = withdrawn
 
     def mark_items_outside_definition(self, pm_id: str, current_item_ids: set[str]) -> None:
         with self._tx() as s:
             for row in s.scalars(select(ActionItemRow).where(ActionItemRow.postmortem_id == pm_id)):
-                row.in_definition = row.item_id in current_item_ids
+                if row.item_id != TRACKING_ITEM:
+                    row.in_definition = row.item_id in current_item_ids
 
-    def begin_create(self, key: ItemKey, now: datetime) -> None:
-        """Record the intent to create, committed before the request goes out."""
+    def begin_create(self, key: ItemKey, now: datetime, pushed: str | None = None) -> None:
+        """Record the intent to create, committed before the request goes out. ``pushed``
+        fingerprints what the issue will say."""
         with self._tx() as s:
             row = self._item(s, key)
             row.create_started_at = now
             row.last_error = None
+            row.pushed = pushed
+
+    def record_pushed(self, key: ItemKey, pushed: str) -> None:
+        """The issue now says what ``pushed`` fingerprints."""
+        with self._tx() as s:
+            self._item(s, key).pushed = pushed
+
+    def record_parent(self, key: ItemKey, parent_key: str | None) -> None:
+        with self._tx() as s:
+            self._item(s, key).parent_key = parent_key
+
+    def record_moved(self, key: ItemKey, when: datetime | None) -> None:
+        """The worker moved the issue itself (``None``: it may move it again)."""
+        with self._tx() as s:
+            self._item(s, key).moved_at = when
+
+    def link_of(self, key: ItemKey) -> StoredItem | None:
+        with self._tx() as s:
+            row = s.get(ActionItemRow, (key.postmortem_id, key.item_id))
+            return _item_snapshot(row) if row is not None else None
 
     def abandon_create(self, key: ItemKey, error: str) -> None:
         """The tracker refused the create outright: no issue exists, nothing to look for."""
@@ -398,6 +462,10 @@ class Store:
             row.state, row.closed_at = "open", None
             row.report_posted_at, row.report_url = None, None
             row.reopened_count += 1
+            tracking = s.get(ActionItemRow, (pm_id, TRACKING_ITEM))
+            if tracking is not None:
+                # Closing again moves the tracking issue to done again.
+                tracking.moved_at = None
 
     def mark_report_posted(self, pm_id: str, url: str, now: datetime) -> None:
         with self._tx() as s:

@@ -3,20 +3,56 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from config.settings import Settings, SettingsError
-from config.teams import Team, Teams, load_teams
+from config.teams import JiraTeam, Team, Teams, load_teams
 from connectors.base import Tracker
 from connectors.github_tracker import GitHubTracker
+from connectors.jira_site import JiraProjectRules
 from connectors.jira_tracker import JiraTracker
+from connectors.status_mapping import WONT_FIX_RESOLUTIONS, WONT_FIX_STATUSES
 from sync.cycle import Engine
+from sync.schema import SchemaError
 from sync.store import Store
 
 
-def build_trackers(settings: Settings) -> dict[str, Tracker]:
+def jira_rules(teams: Mapping[str, Team]) -> dict[str, JiraProjectRules]:
+    """Each Jira project's rules from the teams that file there. Teams sharing a project
+    must agree: the same issue cannot follow two sets of rules."""
+    by_project: dict[str, dict[str, JiraProjectRules]] = {}
+    for name, team in sorted(teams.items()):
+        if not isinstance(team, JiraTeam):
+            continue
+        rules = JiraProjectRules(
+            priorities={str(ours): theirs for ours, theirs in team.priorities.items()},
+            fields=dict(team.fields),
+            wont_fix_resolutions=frozenset(team.wont_fix_resolutions)
+            if team.wont_fix_resolutions is not None
+            else WONT_FIX_RESOLUTIONS,
+            wont_fix_statuses=frozenset(team.wont_fix_statuses)
+            if team.wont_fix_statuses is not None
+            else WONT_FIX_STATUSES,
+            done_transition=team.transitions.done,
+            wont_fix_transition=team.transitions.wont_fix,
+        )
+        by_project.setdefault(team.project, {})[name] = rules
+    out: dict[str, JiraProjectRules] = {}
+    for project, named in by_project.items():
+        first, *others = named.values()
+        if any(other != first for other in others):
+            raise SettingsError(
+                f"teams file: {', '.join(named)} all file into Jira project {project} but configure it "
+                "differently (priorities, fields, wont_fix_*, transitions): give them the same settings"
+            )
+        out[project] = replace(first, teams=tuple(named))
+    return out
+
+
+def build_trackers(settings: Settings, teams: Mapping[str, Team] | None = None) -> dict[str, Tracker]:
     """One client per configured tracker; a tracker without credentials is left out."""
     trackers: dict[str, Tracker] = {}
     if settings.jira_configured:
@@ -26,6 +62,8 @@ def build_trackers(settings: Settings) -> dict[str, Tracker]:
             email=settings.jira_email,
             token=settings.jira_token.get_secret_value(),
             timeout=settings.http_timeout,
+            deployment=settings.jira_deployment,
+            projects=jira_rules(teams or {}),
             auth_hint="check PMSYNC_JIRA_EMAIL and PMSYNC_JIRA_TOKEN"
             if settings.jira_email
             else "check PMSYNC_JIRA_TOKEN (and PMSYNC_JIRA_EMAIL for Jira Cloud)",
@@ -64,8 +102,8 @@ def check_routes(teams: Mapping[str, Team], trackers: Mapping[str, Tracker]) -> 
 
 
 def open_store(url: str) -> Store:
-    """Open (and create if needed) the state store, turning URL and driver problems into
-    a :class:`SettingsError` that says what to set."""
+    """Open (and create or migrate if needed) the state store, turning URL, driver and
+    schema problems into a :class:`SettingsError` that says what to set or do."""
     try:
         return Store(url)
     except (ArgumentError, NoSuchModuleError) as exc:
@@ -80,6 +118,8 @@ def open_store(url: str) -> Store:
         ) from None
     except OperationalError as exc:
         raise SettingsError(f"PMSYNC_DATABASE_URL: cannot open the state store ({exc.orig})") from None
+    except SchemaError as exc:
+        raise SettingsError(f"PMSYNC_DATABASE_URL: {exc}") from None
 
 
 def load_routing(settings: Settings) -> Teams:
@@ -99,7 +139,7 @@ def build_engine(settings: Settings) -> Engine:
             f"PMSYNC_POSTMORTEMS_DIR: {settings.postmortems_dir} is not a folder; set it to the folder "
             "of post-mortem definitions"
         )
-    trackers = build_trackers(settings)
+    trackers = build_trackers(settings, teams)
     check_routes(teams, trackers)
     return Engine(
         store=open_store(settings.database_url),
@@ -108,4 +148,5 @@ def build_engine(settings: Settings) -> Engine:
         postmortems_dir=settings.postmortems_dir,
         reports_dir=settings.reports_dir,
         create_grace=timedelta(seconds=settings.create_grace_seconds),
+        zone=settings.zone,
     )

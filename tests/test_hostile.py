@@ -180,6 +180,7 @@ def test_jira_errors_of_any_shape_and_basic_auth_echoes_are_scrubbed() -> None:
     import base64
 
     basic = base64.b64encode(f"{JIRA_EMAIL}:{JIRA_TOKEN}".encode()).decode()
+    _cloud_site()
     responses.get(
         "https://jira.example.com/rest/api/3/issue/10001",
         status=400,
@@ -193,10 +194,7 @@ def test_jira_errors_of_any_shape_and_basic_auth_echoes_are_scrubbed() -> None:
 
 @responses.activate
 def test_a_search_page_that_promises_more_without_a_token_is_incomplete() -> None:
-    responses.get(
-        "https://jira.example.com/rest/api/3/serverInfo",
-        json={"baseUrl": "x", "version": "1", "deploymentType": "Cloud"},
-    )
+    _cloud_site()
     responses.get("https://jira.example.com/rest/api/3/search/jql", json={"issues": [], "isLast": False})
     tracker = JiraTracker("https://jira.example.com", email=JIRA_EMAIL, token=JIRA_TOKEN, retry=NO_RETRY)
     from connectors.base import ItemKey
@@ -223,14 +221,31 @@ def test_a_stop_request_leaves_the_rest_of_the_plan_for_the_next_run(world: Worl
 
 
 @responses.activate
-def test_a_jira_site_hiding_server_info_is_searched_as_cloud() -> None:
-    from connectors.base import ItemKey
+def test_a_jira_site_hiding_server_info_must_be_told_its_deployment() -> None:
+    from connectors.base import ItemKey, MisconfiguredError
 
-    responses.get("https://jira.example.com/rest/api/3/serverInfo", status=404, json={"errorMessages": ["nope"]})
+    responses.get("https://jira.example.com/rest/api/2/serverInfo", status=404, json={"errorMessages": ["nope"]})
+    responses.get("https://jira.example.com/rest/api/3/priority", json=[{"id": "1", "name": "High"}])
+    responses.get("https://jira.example.com/rest/api/3/field", json=[])
     search = responses.get("https://jira.example.com/rest/api/3/search/jql", json={"issues": [], "isLast": True})
-    tracker = JiraTracker("https://jira.example.com", email=JIRA_EMAIL, token=JIRA_TOKEN, retry=NO_RETRY)
-    assert tracker.find_by_marker("PLAT", [ItemKey("INC-1", "AI-1")], None) == {}
+    guessing = JiraTracker("https://jira.example.com", email=JIRA_EMAIL, token=JIRA_TOKEN, retry=NO_RETRY)
+    with pytest.raises(MisconfiguredError, match="set PMSYNC_JIRA_DEPLOYMENT"):
+        guessing.find_by_marker("PLAT", [ItemKey("INC-1", "AI-1")], None)
+    told = JiraTracker(
+        "https://jira.example.com", email=JIRA_EMAIL, token=JIRA_TOKEN, retry=NO_RETRY, deployment="cloud"
+    )
+    assert told.find_by_marker("PLAT", [ItemKey("INC-1", "AI-1")], None) == {}
     assert search.call_count == 1
+
+
+def _cloud_site() -> None:
+    """What the connector reads about a Cloud site before anything else."""
+    responses.get(
+        "https://jira.example.com/rest/api/2/serverInfo",
+        json={"baseUrl": "x", "version": "1", "deploymentType": "Cloud"},
+    )
+    responses.get("https://jira.example.com/rest/api/3/priority", json=[{"id": "1", "name": "High"}])
+    responses.get("https://jira.example.com/rest/api/3/field", json=[])
 
 
 @pytest.mark.parametrize("item_id", ["AI-_legacy_", "AI-__x__", "AI_1_", "a_b_c"])

@@ -202,7 +202,11 @@ BAD = {
     ),
     "text instead of a table": (
         _change("| id | Description", "Items below.\n\n| id | Description"),
-        (39, "action_items", "expected only a table (ID | Description | Owner | Deadline | Priority), found text"),
+        (
+            39,
+            "action_items",
+            "expected only a table (ID | Description | Owner | Deadline | Priority | Withdrawn), found text",
+        ),
     ),
     "unknown section": (
         _change("## Timeline (minute-by-minute)", "## Timline (minute-by-minute)"),

@@ -9,6 +9,7 @@ import pytest
 
 from config.teams import GitHubTeam, JiraTeam, Teams
 from connectors.base import IssueRef, IssueState, ItemKey, ItemStatus
+from sync.issue_text import fingerprint
 from sync.model import PostMortem
 from sync.plan import (
     ClosePostMortem,
@@ -21,6 +22,7 @@ from sync.plan import (
     RecordStatus,
     RegisterPostMortem,
     ReopenPostMortem,
+    UpdateIssue,
     WaitForCreate,
     plan,
 )
@@ -97,7 +99,8 @@ def stored(
         description=item.description,
         in_definition=True,
         issue_id="7" if linked else None,
-        issue_key=f"{team.target}-7" if linked else None,
+        # The same issue as state() reads back.
+        issue_key="PLAT-7" if linked else None,
         issue_url="http://t/7" if linked else None,
         create_started_at=started,
         status=status if linked else None,
@@ -105,6 +108,7 @@ def stored(
         status_seen_at=NOW if linked else None,
         finished_at=None,
         last_error=None,
+        pushed=fingerprint(item) if linked else None,
     )
 
 
@@ -316,9 +320,12 @@ def test_changed_definition_is_recorded_but_status_is_not_touched() -> None:
         ),
         Definition(changed, "pm.yaml"),
     )
-    assert kinds(actions) == ["RecordItem"]
-    record = actions[0]
+    # The new deadline goes to the issue once; its status is the tracker's alone.
+    assert kinds(actions) == ["RecordItem", "UpdateIssue"]
+    record, update = actions
     assert isinstance(record, RecordItem) and record.deadline_iso == "2024-05-01"
+    assert isinstance(update, UpdateIssue) and update.issue.deadline == date(2024, 5, 1)
+    assert update.pushed == fingerprint(changed.action_items[0])
 
 
 def test_removed_item_reregisters_the_postmortem() -> None:

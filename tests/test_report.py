@@ -82,3 +82,20 @@ def test_pipes_in_descriptions_do_not_break_the_table() -> None:
     )
     text = render_report(pm, {}, datetime(2024, 4, 1, tzinfo=UTC))
     assert "| a \\| b second line |" in text
+
+
+@pytest.mark.parametrize(
+    ("now", "zone", "today"),
+    [
+        # Late on the 26th in UTC is already the 27th in Tokyo and still the 26th in Honolulu.
+        (datetime(2024, 3, 26, 23, 30, tzinfo=UTC), "UTC", date(2024, 3, 26)),
+        (datetime(2024, 3, 26, 23, 30, tzinfo=UTC), "Asia/Tokyo", date(2024, 3, 27)),
+        (datetime(2024, 3, 27, 5, 0, tzinfo=UTC), "Pacific/Honolulu", date(2024, 3, 26)),
+    ],
+)
+def test_overdue_is_judged_on_the_configured_calendar(now: datetime, zone: str, today: date) -> None:
+    from zoneinfo import ZoneInfo
+
+    from sync.status_view import today_in
+
+    assert today_in(ZoneInfo(zone), now) == today
