@@ -158,7 +158,7 @@ class JiraTracker:
         cloud = deployment == "cloud"
         self._jira._options["rest_api_version"] = "3" if cloud else "2"
         # The client's Cloud-only methods (``/search/jql``) check the deployment it records.
-        self._jira.deploymentType = "Cloud" if cloud else str((info or {}).get("deploymentType") or "Server")
+        self._jira.deploymentType = "Cloud" if cloud else "Server"
         priorities = self._call("GET priority", lambda: self._jira._get_json("priority"))
         fields = self._call("GET field", lambda: self._jira._get_json("field"))
         if not isinstance(priorities, list) or not isinstance(fields, list):
@@ -430,10 +430,15 @@ class JiraTracker:
         )
         after = self.get_issue(ref)
         if after.status != wanted:
+            hint = (
+                f"its status {after.detail} does not count as won't fix: add it to wont_fix_statuses "
+                "(or the resolution to wont_fix_resolutions) of this project's team in the teams file"
+                if goal == "wont-fix"
+                else "pin the transition to use with transitions: {done: ID} in the teams file"
+            )
             raise PermanentError(
-                f"moved {state.ref.key} with {choice.transition.describe()}, but it is now {after.detail} "
-                f"({after.status.value}), not {wanted.value}: set this project's "
-                f"{'done' if goal == 'done' else 'wont_fix'}_transition in the teams file"
+                f"moved {state.ref.key} with {choice.transition.describe()}, but it reads back as "
+                f"{after.status.value}, not {wanted.value}: {hint}"
             )
         return after
 

@@ -1,6 +1,7 @@
 """The markers the worker leaves in what it creates, so it can find them again.
 
-Every issue carries ``postmortem-sync:item <post-mortem id>/<item id>`` in its body and
+Every issue carries ``postmortem-sync:item <post-mortem id>/<item id>`` in its body (a
+tracking issue the worker created: ``postmortem-sync:tracking <post-mortem id>``) and
 every posted report carries ``postmortem-sync:report[<post-mortem id>][<edition>]``. After a crash, a
 lost answer or a lost database, the worker searches for these before creating anything.
 """
@@ -15,10 +16,14 @@ from connectors.base import ItemKey
 TRACKING_LABEL = "postmortem-sync"
 
 _ID = r"[A-Za-z0-9][A-Za-z0-9._:-]*"
-_ITEM_RE = re.compile(rf"postmortem-sync:item ({_ID})/({_ID})")
+_ITEM_RE = re.compile(rf"postmortem-sync:(?:item ({_ID})/({_ID})|tracking ({_ID}))")
 
 
 def item_marker(key: ItemKey) -> str:
+    """``postmortem-sync:item PM/AI`` for an action item, ``postmortem-sync:tracking PM``
+    for a tracking issue the worker created."""
+    if key.is_tracking:
+        return f"postmortem-sync:tracking {key.postmortem_id}"
     return f"postmortem-sync:item {key.postmortem_id}/{key.item_id}"
 
 
@@ -36,5 +41,5 @@ def find_item_marker(text: str | None) -> ItemKey | None:
     matches = _ITEM_RE.findall(text)
     if not matches:
         return None
-    pm_id, item_id = matches[-1]
-    return ItemKey(pm_id, item_id)
+    pm_id, item_id, tracking_of = matches[-1]
+    return ItemKey.tracking(tracking_of) if tracking_of else ItemKey(pm_id, item_id)
