@@ -39,15 +39,32 @@ def make_github(emu: Emulator, token: str = GITHUB_TOKEN, per_page: int = 100) -
     )
 
 
-def make_jira(emu: Emulator, token: str = JIRA_TOKEN) -> jira.JIRA:
-    """A jira client for the emulator, configured as the connector configures it."""
+def make_jira(emu: Emulator, token: str = JIRA_TOKEN, rest_api_version: str = "3") -> jira.JIRA:
+    """A jira client for the emulator (a Cloud site), configured as the connector configures it."""
     return jira.JIRA(
         server=emu.jira_url,
         basic_auth=(JIRA_EMAIL, token),
-        options={"rest_api_version": "3"},
+        options={"rest_api_version": rest_api_version},
         max_retries=0,
         timeout=10,
     )
+
+
+def make_jira_dc(emu: Emulator, token: str = JIRA_TOKEN) -> jira.JIRA:
+    """A jira client for the emulator as a Data Center site: REST v2, personal access token."""
+    return jira.JIRA(
+        server=emu.jira_url,
+        options={"rest_api_version": "2"},
+        token_auth=token,
+        max_retries=0,
+        get_server_info=False,
+        timeout=10,
+    )
+
+
+def dc_headers(token: str = JIRA_TOKEN) -> dict[str, str]:
+    """The auth header a Data Center client sends."""
+    return {"Authorization": f"Bearer {token}"}
 
 
 def start_emulator(**kwargs: Any) -> Emulator:
@@ -66,6 +83,26 @@ def emulator() -> Iterator[Emulator]:
         yield emu
     finally:
         emu.stop()
+
+
+@pytest.fixture
+def dc_emulator() -> Iterator[Emulator]:
+    """A fresh, started emulator whose Jira is a Data Center site."""
+    emu = start_emulator(jira_deployment="datacenter")
+    try:
+        yield emu
+    finally:
+        emu.stop()
+
+
+@pytest.fixture
+def jdc(dc_emulator: Emulator) -> Iterator[jira.JIRA]:
+    """The jira client pointed at the Data Center emulator."""
+    client = make_jira_dc(dc_emulator)
+    try:
+        yield client
+    finally:
+        client.close()
 
 
 @pytest.fixture

@@ -5,7 +5,9 @@ clients cannot provoke) run against the emulator; every request/response pair is
 at ``requests.Session.send`` and validated with ``openapi-core`` against the contract files
 in the shared ``api-contracts`` folder beside the repository (or ``$PMSYNC_API_CONTRACTS``):
 operation exists, status code declared, body matches the schema (required fields, enums,
-``additionalProperties: false``).
+``additionalProperties: false``). The Jira Cloud site is checked against
+``jira-cloud.openapi.json``, the Jira Data Center site (REST v2) against
+``jira-server.openapi.json`` (converted from Jira 8.15's WADL).
 Skipped when the contracts are not there; nothing else in the project depends on them.
 """
 
@@ -34,8 +36,10 @@ from tests.emulator_fixtures import (
     PROJECT,
     REPO,
     adf,
+    dc_headers,
     make_github,
     make_jira,
+    make_jira_dc,
     start_emulator,
 )
 
@@ -380,3 +384,165 @@ def test_jira_search_jql_pages_carry_only_cursor_fields(emu: Emulator, recorded:
     assert [set(p) for p in pages] == [{"issues", "isLast", "nextPageToken"}, {"issues", "isLast"}]
     assert [p["isLast"] for p in pages] == [False, True]
     _assert_conforms(_validate("jira-cloud.openapi.json", recorded), {("GET", "/rest/api/3/search/jql", 200)})
+
+
+# --- Jira Data Center ------------------------------------------------------------------------
+
+JIRA_DC_EXPECTED = {
+    ("GET", "/rest/api/2/serverInfo", 200),
+    ("GET", "/rest/api/2/myself", 200),
+    ("GET", "/rest/api/2/project/{projectIdOrKey}", 200),
+    ("GET", "/rest/api/2/priority", 200),
+    ("GET", "/rest/api/2/priority/{id}", 200),
+    ("GET", "/rest/api/2/status", 200),
+    ("GET", "/rest/api/2/status/{idOrName}", 200),
+    ("GET", "/rest/api/2/statuscategory", 200),
+    ("POST", "/rest/api/2/issue", 201),
+    ("POST", "/rest/api/2/issue", 400),
+    ("GET", "/rest/api/2/issue/{issueIdOrKey}", 200),
+    ("GET", "/rest/api/2/issue/{issueIdOrKey}", 404),
+    ("PUT", "/rest/api/2/issue/{issueIdOrKey}", 204),
+    ("PUT", "/rest/api/2/issue/{issueIdOrKey}", 400),
+    ("GET", "/rest/api/2/issue/{issueIdOrKey}/transitions", 200),
+    ("POST", "/rest/api/2/issue/{issueIdOrKey}/transitions", 204),
+    ("POST", "/rest/api/2/issue/{issueIdOrKey}/transitions", 400),
+    ("GET", "/rest/api/2/issue/{issueIdOrKey}/comment", 200),
+    ("POST", "/rest/api/2/issue/{issueIdOrKey}/comment", 201),
+    ("POST", "/rest/api/2/issue/{issueIdOrKey}/comment", 400),
+    ("GET", "/rest/api/2/issue/{issueIdOrKey}/comment/{id}", 200),
+    ("GET", "/rest/api/2/search", 200),
+    ("POST", "/rest/api/2/search", 200),
+    ("GET", "/rest/api/2/search", 400),
+}
+
+
+def _jira_dc_scenario(emu: Emulator) -> None:
+    team = emu.jira_add_field("Team", schema_type="option", allowed_values=["SRE", "Payments"])
+    emu.jira_set_workflow(
+        "OPS",
+        [("Open", "new"), ("Closed", "done")],
+        [{"name": "Close", "to": "Closed", "screen": ["resolution", team], "required": ["resolution"]}],
+    )
+    jc = make_jira_dc(emu)
+    jc.server_info()
+    jc.myself()
+    jc.project(PROJECT)
+    jc.priorities()
+    jc.priority("2")
+    jc.statuses()
+    jc.status("Done")
+    jc.statuscategories()
+    link, name = str(emu.jira_epic_link_field), str(emu.jira_epic_name_field)
+    epic = jc.create_issue(
+        fields={"project": {"key": PROJECT}, "issuetype": {"name": "Epic"}, "summary": "epic", name: "Reliability"}
+    )
+    for n in range(5):
+        jc.create_issue(
+            fields={
+                "project": {"key": PROJECT},
+                "issuetype": {"name": "Task"},
+                "summary": f"item {n}",
+                "description": "h2. pm-1/a1",
+                "labels": ["pm-item"],
+                "priority": {"name": "High"},
+                "duedate": "2024-03-26",
+                link: epic.key,
+                team: {"value": "SRE"},
+            }
+        )
+    with pytest.raises(jira.JIRAError):
+        jc.create_issue(
+            fields={
+                "project": {"key": PROJECT},
+                "issuetype": {"name": "Task"},
+                "summary": "x",
+                "description": adf("no"),
+            }
+        )
+    issue = jc.issue("PLAT-2", expand="names,schema,transitions")
+    issue.update(fields={"labels": ["pm-item", "sev1"], "description": "changed"})
+    with pytest.raises(jira.JIRAError):
+        issue.update(fields={"duedate": "tomorrow"})
+    comment = jc.add_comment("PLAT-2", "hello")
+    jc.comments("PLAT-2")
+    jc.comment("PLAT-2", comment.id)
+    with pytest.raises(jira.JIRAError):
+        jc._session.post(jc._get_url("issue/PLAT-2/comment"), data='{"body": {"type": "doc"}}')
+    done = next(t["id"] for t in jc.transitions("PLAT-2") if t["name"] == "Done")
+    jc.transition_issue("PLAT-2", done, fields={"resolution": {"name": "Won't Do"}}, comment="closing")
+    with pytest.raises(jira.JIRAError):
+        jc.transition_issue("PLAT-2", "999")
+    ops = jc.create_issue(fields={"project": {"key": "OPS"}, "issuetype": {"name": "Task"}, "summary": "ops"})
+    jc.transitions(ops.key, expand="transitions.fields")
+    jc.issue(ops.key, expand="transitions.fields")
+    jc.issue("PLAT-2")
+    query = f"project = {PROJECT} AND labels = pm-item ORDER BY key ASC"
+    assert len(jc.search_issues(query, maxResults=2, fields="summary")) == 2
+    assert len(jc.search_issues(query, maxResults=False)) == 5
+    assert len(jc.search_issues(query, maxResults=2, use_post=True)) == 2
+    jc.search_issues(query, fields="summary", expand="names,schema", json_result=True)
+    jc.search_issues("project in (NOPE, PLAT)", validate_query=False, json_result=True)
+    with pytest.raises(jira.JIRAError):
+        jc.search_issues("project = NOPE")
+    with pytest.raises(jira.JIRAError):
+        jc.issue("PLAT-999")
+    raw = requests.get(f"{emu.jira_url}/rest/api/2/search", headers=dc_headers(), timeout=5)
+    assert raw.status_code == 200
+
+
+def test_jira_data_center_answers_match_the_server_description(recorded: list[Exchange]) -> None:
+    emu = start_emulator(jira_deployment="datacenter")
+    try:
+        emu.add_jira_project("OPS")
+        _jira_dc_scenario(emu)
+    finally:
+        emu.stop()
+    verdicts = _validate("jira-server.openapi.json", recorded)
+    _assert_conforms(verdicts, JIRA_DC_EXPECTED)
+
+
+def test_jira_cloud_catalog_and_workflow_answers_match(emu: Emulator, recorded: list[Exchange]) -> None:
+    team = emu.jira_add_field("Team", schema_type="option", allowed_values=["SRE"])
+    emu.jira_set_priorities(["Blocker", "Major", "Minor"])
+    emu.jira_set_workflow(
+        PROJECT,
+        [("Open", "new"), ("Closed", "done")],
+        [{"name": "Close", "to": "Closed", "screen": ["resolution", team], "required": ["resolution"]}],
+    )
+    jc = make_jira(emu)
+    jc.priorities()
+    epic = jc.create_issue(fields={"project": {"key": PROJECT}, "issuetype": {"name": "Epic"}, "summary": "epic"})
+    child = jc.create_issue(
+        fields={
+            "project": {"key": PROJECT},
+            "issuetype": {"name": "Task"},
+            "summary": "child",
+            "parent": {"key": epic.key},
+            team: {"value": "SRE"},
+        }
+    )
+    jc.issue(child.key, expand="names,schema,transitions.fields")
+    close = jc.transitions(child.key, expand="transitions.fields")[0]["id"]
+    with pytest.raises(jira.JIRAError):
+        jc.transition_issue(child.key, close)
+    jc.transition_issue(child.key, close, fields={"resolution": {"name": "Done"}})
+    child.update(fields={"parent": None, "priority": {"name": "Minor"}})
+    with pytest.raises(jira.JIRAError):
+        child.update(fields={"parent": {"key": child.key}})
+    emu.jira_restrict_issue(child.key)
+    with pytest.raises(jira.JIRAError):
+        jc.issue(child.key)
+    jc.enhanced_search_issues(f"project = {PROJECT}", fields=["*all"], expand="names,schema")
+    expected = {
+        ("GET", "/rest/api/3/priority", 200),
+        ("POST", "/rest/api/3/issue", 201),
+        ("GET", "/rest/api/3/issue/{issueIdOrKey}", 200),
+        ("GET", "/rest/api/3/issue/{issueIdOrKey}", 404),
+        ("PUT", "/rest/api/3/issue/{issueIdOrKey}", 204),
+        ("PUT", "/rest/api/3/issue/{issueIdOrKey}", 400),
+        ("GET", "/rest/api/3/issue/{issueIdOrKey}/transitions", 200),
+        ("POST", "/rest/api/3/issue/{issueIdOrKey}/transitions", 204),
+        ("POST", "/rest/api/3/issue/{issueIdOrKey}/transitions", 400),
+        ("GET", "/rest/api/3/search/jql", 200),
+    }
+    _assert_conforms(_validate("jira-cloud.openapi.json", recorded), expected)

@@ -235,3 +235,94 @@ def test_module_runs_as_a_process(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
+
+
+def test_control_api_administers_the_jira_site(emulator: Emulator) -> None:
+    base = emulator.jira_url
+    jc = make_jira(emulator)
+    assert requests.get(f"{base}/_emulator/health", timeout=5).json()["jira_deployment"] == "cloud"
+    priorities = _post(base, "/jira/priorities", {"names": ["P1", "P2", "P3"]})
+    assert [p["name"] for p in priorities] == ["P1", "P2", "P3"]
+    field = _post(base, "/jira/fields", {"name": "Team", "schema_type": "option", "allowed_values": ["SRE"]})
+    assert field == {"id": "customfield_10100"}
+    workflow = requests.put(
+        f"{base}/_emulator/jira/projects/{PROJECT}/workflow",
+        json={
+            "statuses": [["Open", "new"], {"name": "Closed", "category": "done"}],
+            "transitions": [{"name": "Close", "to": "Closed", "id": "7", "screen": ["resolution"]}],
+        },
+        timeout=5,
+    )
+    assert workflow.status_code == 200
+    assert workflow.json()["transitions"][0]["id"] == "7"
+
+    epic = _post(base, f"/jira/projects/{PROJECT}/issues", {"summary": "tracking"})["key"]
+    issue = jc.create_issue(
+        fields={
+            "project": {"key": PROJECT},
+            "issuetype": {"name": "Task"},
+            "summary": "x",
+            field["id"]: {"value": "SRE"},
+        }
+    )
+    assert (issue.fields.priority.name, issue.fields.status.name) == ("P2", "Open")
+    assert requests.get(f"{base}/_emulator/jira/issues/{epic}/children", timeout=5).json() == {"children": []}
+
+    _post(base, "/jira/projects", {"key": "OPS"})
+    assert _post(base, f"/jira/issues/{issue.key}/move", {"project": "OPS"}) == {"key": "OPS-1"}
+    assert jc.issue(issue.key).key == "OPS-1"
+    _post(base, "/jira/issues/OPS-1/restrict", {"status": 403})
+    with pytest.raises(Exception, match="403"):
+        jc.issue("OPS-1")
+    _post(base, "/jira/issues/OPS-1/restrict", {})  # default: 404
+    with pytest.raises(Exception, match="404"):
+        jc.issue("OPS-1")
+    _post(base, "/jira/issues/OPS-1/restrict", {"status": None})
+    assert jc.issue("OPS-1").key == "OPS-1"
+    assert requests.delete(f"{base}/_emulator/jira/issues/OPS-1", timeout=5).status_code == 200
+    assert requests.delete(f"{base}/_emulator/jira/issues/OPS-1", timeout=5).status_code == 404
+
+    bad = [
+        ("POST", "/jira/priorities", {"names": "P1"}),
+        ("POST", "/jira/fields", {"name": "X", "schema_type": "user"}),
+        ("PUT", f"/jira/projects/{PROJECT}/workflow", {"statuses": [["Open"]]}),
+        ("POST", f"/jira/issues/{epic}/restrict", {"status": 500}),
+        ("POST", f"/jira/issues/{epic}/move", {}),
+    ]
+    for method, path, body in bad:
+        answer = requests.request(method, f"{base}/_emulator{path}", json=body, timeout=5)
+        assert answer.status_code == 400, (path, answer.text)
+
+
+def test_module_runs_a_data_center_site(tmp_path: Path) -> None:
+    urls_file = tmp_path / "urls.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "connectors.emulator",
+            "--jira-deployment",
+            "datacenter",
+            "--jira-token",
+            JIRA_TOKEN,
+            "--urls-file",
+            str(urls_file),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = dict(proc.stdout.readline().strip().split("=", 1) for _ in range(2))
+        jira_url = lines["JIRA_URL"]
+        info = requests.get(f"{jira_url}/rest/api/2/serverInfo", timeout=5).json()
+        assert info["deploymentType"] == "Server"
+        me = requests.get(f"{jira_url}/rest/api/2/myself", headers={"Authorization": f"Bearer {JIRA_TOKEN}"}, timeout=5)
+        assert me.json()["name"] == "bot"
+        assert requests.get(f"{jira_url}/rest/api/3/serverInfo", timeout=5).status_code == 404
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0

@@ -30,6 +30,12 @@ The control API also changes issues as a person in the tracker would:
   curl -X POST $JIRA_URL/_emulator/jira/issues/PLAT-1/transition -d '{"status": "In Progress"}'
   curl -X POST $JIRA_URL/_emulator/jira/issues/PLAT-1/transition -d '{"status": "Done", "resolution": "Duplicate"}'
 Statuses: To Do, In Progress, Done (others need "category": new, indeterminate or done).
+Site administration: replace the priority scheme, add custom fields, give a project a workflow:
+  curl -X POST $JIRA_URL/_emulator/jira/priorities -d '{"names": ["Blocker", "Critical", "Major", "Minor"]}'
+  curl -X POST $JIRA_URL/_emulator/jira/fields -d '{"name": "Team", "schema_type": "option", "allowed_values": ["SRE"]}'
+  curl -X PUT $JIRA_URL/_emulator/jira/projects/PLAT/workflow \\
+       -d '{"statuses": [["Open", "new"], ["Closed", "done"]], "transitions": [{"name": "Close", "to": "Closed"}]}'
+With --jira-deployment datacenter, Jira clients use REST v2 and "Authorization: Bearer $TOKEN".
 Resolutions: Done, Won't Do, Won't Fix, Duplicate, Cannot Reproduce, Declined.
 Every route: python -c "import connectors.emulator.control as c; print(c.__doc__)"
 
@@ -60,6 +66,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--fault-rate", type=float, default=0.0, help="share of requests to fail")
     p.add_argument("--fault-seed", type=int, default=None, help="seed for random faults")
     p.add_argument("--jira-rate-limit", type=int, default=None, help="requests per minute")
+    p.add_argument(
+        "--jira-deployment",
+        choices=("cloud", "datacenter"),
+        default="cloud",
+        help="cloud: REST v3 + v2, email + API token; datacenter: Jira Data Center 9 (REST v2, the "
+        "--jira-token as a personal access token sent as Bearer)",
+    )
     p.add_argument("--urls-file", type=Path, help="write {github_url, jira_url} JSON here")
     return p
 
@@ -78,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         host=args.host,
         github_port=args.github_port,
         jira_port=args.jira_port,
+        jira_deployment=args.jira_deployment,
     )
     if args.seed is not None:
         emulator.load_seed(json.loads(args.seed.read_text()))

@@ -5,7 +5,7 @@ Bodies and answers are JSON; errors answer 400/404 with ``{"error": "..."}``.
 
 Common::
 
-    GET    /_emulator/health                         {"ok": true, "github_url", "jira_url"}
+    GET    /_emulator/health                         {"ok": true, "github_url", "jira_url", "jira_deployment"}
     GET    /_emulator/requests                       {"requests": [{server, method, path, status}]}
     DELETE /_emulator/requests                       forget the request log
     GET    /_emulator/faults                         {"rules": [...]}
@@ -30,6 +30,20 @@ Jira::
     POST /_emulator/jira/projects/{key}/issues              {"summary", "description"?, "labels"?}
     POST /_emulator/jira/issues/{key}/transition            {"status", "category"?, "resolution"?}
     POST /_emulator/jira/issues/{key}/comment               {"text"}
+    POST /_emulator/jira/issues/{key}/move                  {"project"} -> {"key": new key}
+    POST /_emulator/jira/issues/{key}/restrict              {"status": 404 | 403 | null} (default 404)
+    DELETE /_emulator/jira/issues/{key}                     delete the issue
+    GET  /_emulator/jira/issues/{key}/children              {"children": [keys]} of an epic
+
+Jira site administration::
+
+    POST /_emulator/jira/priorities                         {"names": [...]} -> the new priority list
+    POST /_emulator/jira/fields                             {"name", "schema_type"?, "custom"?,
+                                                             "allowed_values"?, "field_id"?} -> {"id"}
+    PUT  /_emulator/jira/projects/{key}/workflow            {"statuses": [[name, category], ...],
+                                                             "transitions": [{"name", "to", "from"?,
+                                                             "id"?, "screen"?, "resolutions"?,
+                                                             "required"?}]} -> {"transitions": [...]}
 """
 
 from __future__ import annotations
@@ -42,7 +56,8 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from .github_state import GitHubGone, GitHubInvalid, GitHubNotFound
-from .jira_state import JiraError
+from .jira_fields import TEXTFIELD
+from .jira_model import JiraError
 from .wsgi import CONTROL_PREFIX, json_response, read_json
 
 if TYPE_CHECKING:
@@ -66,7 +81,49 @@ _RULES = [
     ("/jira/projects/<key>/issues", "POST", "jira_create"),
     ("/jira/issues/<key>/transition", "POST", "jira_transition"),
     ("/jira/issues/<key>/comment", "POST", "jira_comment"),
+    ("/jira/issues/<key>/move", "POST", "jira_move"),
+    ("/jira/issues/<key>/restrict", "POST", "jira_restrict"),
+    ("/jira/issues/<key>", "DELETE", "jira_delete"),
+    ("/jira/issues/<key>/children", "GET", "jira_children"),
+    ("/jira/priorities", "POST", "jira_priorities"),
+    ("/jira/fields", "POST", "jira_field"),
+    ("/jira/projects/<key>/workflow", "PUT", "jira_workflow"),
 ]
+
+
+def _strings(value: object, what: str) -> list[str]:
+    if not isinstance(value, list):
+        raise ValueError(f"{what} must be a list of strings")
+    return [str(v) for v in value]
+
+
+def _objects(value: object, what: str) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ValueError(f"{what} must be a list of objects")
+    return value
+
+
+def _status(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("status must be 403, 404 or null")
+    return value
+
+
+def _status_pairs(value: object) -> list[tuple[str, str]]:
+    """``[[name, category], ...]`` or ``[{"name", "category"}, ...]``."""
+    if not isinstance(value, list):
+        raise ValueError("statuses must be a list of [name, category] pairs")
+    pairs = []
+    for item in value:
+        if isinstance(item, dict):
+            pairs.append((str(item["name"]), str(item["category"])))
+        elif isinstance(item, list) and len(item) == 2:
+            pairs.append((str(item[0]), str(item[1])))
+        else:
+            raise ValueError(f"not a [name, category] pair: {item!r}")
+    return pairs
 
 
 def _map() -> Map:
@@ -93,6 +150,7 @@ class ControlApi:
                 "ok": True,
                 "github_url": e.github_url_or_none,
                 "jira_url": e.jira_url_or_none,
+                "jira_deployment": e.jira_deployment,
             },
             "requests": lambda a, b: {"requests": [r._asdict() for r in e.request_log]},
             "clear_requests": lambda a, b: e.clear_request_log(),
@@ -147,6 +205,25 @@ class ControlApi:
                 resolution=b.get("resolution"),
             ),
             "jira_comment": lambda a, b: e.jira_add_comment(a["key"], str(b["text"])),
+            "jira_move": lambda a, b: {"key": e.jira_move_issue(a["key"], str(b["project"]))},
+            "jira_restrict": lambda a, b: e.jira_restrict_issue(a["key"], _status(b.get("status", 404))),
+            "jira_delete": lambda a, b: e.jira_delete_issue(a["key"]),
+            "jira_children": lambda a, b: {"children": e.jira_children(a["key"])},
+            "jira_priorities": lambda a, b: e.jira_set_priorities(_strings(b["names"], "names")),
+            "jira_field": lambda a, b: {
+                "id": e.jira_add_field(
+                    str(b["name"]),
+                    schema_type=str(b.get("schema_type", "string")),
+                    custom=str(b.get("custom", TEXTFIELD)),
+                    allowed_values=None if b.get("allowed_values") is None else _strings(b["allowed_values"], "values"),
+                    field_id=None if b.get("field_id") is None else str(b["field_id"]),
+                )
+            },
+            "jira_workflow": lambda a, b: {
+                "transitions": e.jira_set_workflow(
+                    a["key"], _status_pairs(b["statuses"]), _objects(b.get("transitions") or [], "transitions")
+                )
+            },
         }
 
     def __call__(self, request: Request) -> Response:
@@ -174,7 +251,8 @@ class ControlApi:
         status = (
             201
             if request.method == "POST"
-            and endpoint in ("add_fault", "gh_repo", "gh_create", "jira_project", "jira_create", "jira_comment")
+            and endpoint
+            in ("add_fault", "gh_repo", "gh_create", "jira_project", "jira_create", "jira_comment", "jira_field")
             else 200
         )
         return json_response(result if result is not None else {"ok": True}, status)

@@ -1,18 +1,24 @@
-"""The fake Jira Cloud site: the REST v3 routes the Jira connector uses, as Jira answers them.
+"""The fake Jira site: the REST routes the Jira connector uses, as Jira answers them.
 
-Auth is HTTP Basic ``email:api-token``; only ``serverInfo`` may be read anonymously. Errors
-carry Jira's ``{"errorMessages": [...], "errors": {...}}`` body. Search is the cursor-paged
-``/rest/api/3/search/jql``; the removed ``/rest/api/3/search`` answers 410 as Cloud does now.
-An optional per-account rate limit answers 429 with ``Retry-After``.
+A Cloud site (the default) serves REST v3 (rich text as ADF) and v2 (the same routes with
+rich text as wiki strings; ``/rest/api/latest`` is v2) under HTTP Basic ``email:api-token``.
+Search is the cursor-paged ``/search/jql``; the removed ``/search`` answers 410 as Cloud
+does now (v2 and v3).
+
+A Server/Data Center site serves only v2 (and ``/rest/api/latest``); ``/rest/api/3`` is 404.
+Auth is ``Authorization: Bearer <personal access token>``. Search is the offset-paged
+``/search`` (:mod:`.jira_search`); there is no ``/search/jql`` and no ``approximate-count``.
+
+Only ``serverInfo`` may be read anonymously. Errors carry Jira's ``{"errorMessages": [...],
+"errors": {...}}`` body. An optional per-account rate limit answers 429 with ``Retry-After``
+and ``X-RateLimit-*``. Issues restricted from the bot answer 404 (or 403 on reads).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import itertools
-import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -24,36 +30,30 @@ from werkzeug.wrappers import Request, Response
 from . import jql
 from .clock import Clock, jira_time
 from .faults import Faults, ServerName
-from .jira_catalog import ISSUE_TYPES, PRIORITIES, STATUS_CATEGORIES, find_category
-from .jira_json import JiraRenderer, JsonDict, parse_field_list
-from .jira_state import JiraError, JiraState, account_id
+from .jira_catalog import ISSUE_TYPES, STATUS_CATEGORIES, find_category
+from .jira_json import JiraRenderer, parse_field_list
+from .jira_model import JiraError
+from .jira_search import JiraSearch, expand_set, int_param, read_body
+from .jira_state import JiraState
 from .ratelimit import RateLimiter
 from .request_log import RequestLog
-from .wsgi import ControlHandler, ServiceApp, json_response, read_json
+from .wsgi import ControlHandler, ServiceApp, json_response
 
 Handler = Callable[[Request, Mapping[str, Any]], Response]
 
-API = "/rest/api/3"
-VERSION = "1001.0.0-SNAPSHOT"
+CLOUD_VERSION = "1001.0.0-SNAPSHOT"
+# Data Center reports deploymentType "Server" (there is no "DataCenter" value): a DC 10.3.13
+# site's /rest/api/2/serverInfo quoted in https://github.com/TestPlanIt/testplanit/issues/494
+# says {"version":"10.3.13","deploymentType":"Server",...}; the jira client only tests for "Cloud".
+DC_VERSION = (9, 12, 15)
 NOT_AUTHENTICATED = "You are not authenticated. Authentication required to perform this operation."
 SEARCH_REMOVED = (
     "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
     "A full migration guideline is available at "
     "https://developer.atlassian.com/changelog/#CHANGE-2046"
 )
-UNBOUNDED = "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
-BAD_CURSOR = "The provided next page token is invalid or expired."
-SEARCH_BODY_KEYS = {
-    "jql",
-    "nextPageToken",
-    "maxResults",
-    "fields",
-    "expand",
-    "properties",
-    "fieldsByKeys",
-    "reconcileIssues",
-    "failFast",
-}
+#: Routes only Cloud has.
+CLOUD_ONLY = {"search_jql", "count"}
 
 
 def _routes() -> Map:
@@ -84,10 +84,11 @@ def _routes() -> Map:
         ("/search/jql", "search_jql", "GET"),
         ("/search/jql", "search_jql", "POST"),
         ("/search/approximate-count", "count", "POST"),
-        ("/search", "search_removed", "GET"),
-        ("/search", "search_removed", "POST"),
+        ("/search", "search", "GET"),
+        ("/search", "search", "POST"),
     ]
-    rules = [Rule(API + path, endpoint=ep, methods=[m]) for path, ep, m in r]
+    prefix = "/rest/api/<any('2', '3', 'latest'):version>"
+    rules = [Rule(prefix + path, endpoint=ep, methods=[m]) for path, ep, m in r]
     return Map(rules, strict_slashes=False, merge_slashes=False)
 
 
@@ -95,20 +96,8 @@ def _error(status: int, *messages: str, errors: dict[str, str] | None = None) ->
     return json_response({"errorMessages": list(messages), "errors": errors or {}}, status)
 
 
-def _int_param(value: Any, name: str, default: int) -> int:
-    if value is None or value == "":
-        return default
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise JiraError(400, [f"The value '{value}' is not valid for the parameter {name}."]) from None
-    if number < 0:
-        raise JiraError(400, [f"The value '{value}' is not valid for the parameter {name}."])
-    return number
-
-
 class JiraApp(ServiceApp):
-    """WSGI app answering as a Jira Cloud site for one account."""
+    """WSGI app answering as one Jira site (Cloud or Data Center) for one account."""
 
     name: ServerName = "jira"
 
@@ -119,6 +108,7 @@ class JiraApp(ServiceApp):
         clock: Clock,
         email: str,
         token: str,
+        account: str,
         rate_limit: RateLimiter | None,
         faults: Faults,
         log: RequestLog,
@@ -130,26 +120,28 @@ class JiraApp(ServiceApp):
         self.clock = clock
         self.email = email
         self.token = token
-        self.account = account_id(email)
+        self.account = account
+        self.dc = state.deployment == "datacenter"
         self.rate_limit = rate_limit
+        self.search = JiraSearch(state, clock, account)
         self._map = _routes()
         self._request_ids = itertools.count(1)
         self._handlers: dict[str, Handler] = {
             "server_info": self._server_info,
-            "myself": self._myself,
-            "fields": lambda _r, _a: json_response(self.renderer.fields()),
-            "priorities": lambda _r, _a: json_response(self.renderer.priorities()),
+            "myself": lambda _r, a: json_response(self._r(a).user(self.account, full=True)),
+            "fields": lambda _r, a: json_response(self._r(a).fields()),
+            "priorities": lambda _r, a: json_response(self._r(a).priorities()),
             "priority": self._priority,
-            "resolutions": lambda _r, _a: json_response(self.renderer.resolutions()),
-            "statuses": lambda _r, _a: json_response([self.renderer.status(s) for s in self.state.statuses]),
+            "resolutions": lambda _r, a: json_response(self._r(a).resolutions()),
+            "statuses": lambda _r, a: json_response([self._r(a).status(s) for s in self.state.statuses]),
             "status": self._status,
-            "categories": lambda _r, _a: json_response([self.renderer.category(c) for c in STATUS_CATEGORIES.values()]),
+            "categories": lambda _r, a: json_response([self._r(a).category(c) for c in STATUS_CATEGORIES.values()]),
             "category": self._category,
-            "issue_types": lambda _r, _a: json_response([self.renderer.issue_type(t) for t in ISSUE_TYPES]),
+            "issue_types": lambda _r, a: json_response([self._r(a).issue_type(t) for t in ISSUE_TYPES]),
             "issue_type": self._issue_type,
-            "projects": lambda _r, _a: json_response([self.renderer.project(p) for p in self.state.projects()]),
+            "projects": lambda _r, a: json_response([self._r(a).project(p) for p in self.state.projects()]),
             "project_search": self._project_search,
-            "project": self._project,
+            "project": lambda _r, a: json_response(self._r(a).project(self.state.project(a["id_or_key"]))),
             "create_issue": self._create_issue,
             "get_issue": self._get_issue,
             "edit_issue": self._edit_issue,
@@ -158,15 +150,31 @@ class JiraApp(ServiceApp):
             "comments": self._comments,
             "add_comment": self._add_comment,
             "comment": self._comment,
-            "search_jql": self._search_jql,
-            "count": self._count,
-            "search_removed": lambda _r, _a: _error(410, SEARCH_REMOVED),
+            "search_jql": lambda r, a: self.search.search_jql(r, self._r(a)),
+            "count": lambda r, a: self.search.count(r),
+            "search": (
+                (lambda r, a: self.search.search_offset(r, self._r(a)))
+                if self.dc
+                else (lambda _r, _a: _error(410, SEARCH_REMOVED))
+            ),
         }
 
     @property
+    def default_version(self) -> str:
+        """The API version people's views use: v3 on Cloud, v2 on Data Center."""
+        return "2" if self.dc else "3"
+
+    @property
     def renderer(self) -> JiraRenderer:
-        """Renders store objects with this server's URLs."""
-        return JiraRenderer(self.state, self.base_url, self.account, self.email)
+        """Renders store objects with this server's URLs, in :attr:`default_version`."""
+        return self.renderer_for(self.default_version)
+
+    def renderer_for(self, version: str) -> JiraRenderer:
+        """A renderer for REST ``version`` ("2" or "3")."""
+        return JiraRenderer(self.state, self.base_url, self.account, self.email, version=version)
+
+    def _r(self, args: Mapping[str, Any]) -> JiraRenderer:
+        return self.renderer_for(str(args.get("version", self.default_version)))
 
     # --- pipeline ------------------------------------------------------------------------
 
@@ -176,6 +184,8 @@ class JiraApp(ServiceApp):
         if not header:
             return False, False
         scheme, _, value = header.partition(" ")
+        if self.dc:
+            return True, scheme.lower() == "bearer" and value.strip() == self.token
         if scheme.lower() != "basic":
             return True, False
         try:
@@ -189,26 +199,39 @@ class JiraApp(ServiceApp):
         n = next(self._request_ids)
         response.headers["X-AREQUESTID"] = f"{n:08x}-{n * 2654435761 % 16**8:08x}"
         response.headers["X-Content-Type-Options"] = "nosniff"
-        if authed:
+        if self.dc:
+            response.headers["X-AUSERNAME"] = self.account if authed else "anonymous"
+        elif authed:
             response.headers["X-AAccountId"] = self.account
         return response
+
+    def _route(self, request: Request) -> tuple[str, dict[str, Any]]:
+        adapter = self._map.bind("", path_info=request.path, url_scheme="http")
+        endpoint, args = adapter.match(method=request.method)
+        args = dict(args)
+        if args.get("version") == "latest":
+            args["version"] = "2"
+        if self.dc and (args.get("version") == "3" or endpoint in CLOUD_ONLY):
+            raise NotFound()
+        return str(endpoint), args
 
     def dispatch(self, request: Request) -> Response:
         """Authenticate, rate-limit, route and answer one request."""
         sent, valid = self._credentials(request)
-        adapter = self._map.bind("", path_info=request.path, url_scheme="http")
         try:
-            endpoint, args = adapter.match(method=request.method)
+            endpoint, args = self._route(request)
         except MethodNotAllowed:
             return self._headers(json_response(None, 405), valid)
         except (NotFound, HTTPException):
             endpoint, args = "", {}
-        if (sent and not valid) or (not sent and endpoint != "server_info"):
+        # Data Center has no v3 at all: an anonymous probe of it (deployment detection) gets a 404.
+        missing_on_dc = self.dc and not sent and not endpoint
+        if (sent and not valid) or (not sent and endpoint != "server_info" and not missing_on_dc):
             response = _error(401, NOT_AUTHENTICATED)
             response.headers["WWW-Authenticate"] = 'Basic realm="protected-area"'
             return self._headers(response, False)
         if self.rate_limit is not None and valid:
-            quota = self.rate_limit.consume(self.email.lower())
+            quota = self.rate_limit.consume(self.account)
             if not quota.allowed:
                 response = _error(429, "Rate limit exceeded.")
                 retry = max(1, int(quota.reset - self.clock.now() + 0.999))
@@ -244,75 +267,67 @@ class JiraApp(ServiceApp):
             response.headers["Retry-After"] = str(retry_after)
         return self._headers(response, False)
 
-    # --- helpers -------------------------------------------------------------------------
-
-    @staticmethod
-    def _body(request: Request) -> Any:
-        try:
-            return read_json(request)
-        except ValueError as exc:
-            raise JiraError(400, [f"Unexpected character in the request body: {exc}"]) from exc
-
-    @staticmethod
-    def _expand(value: object) -> set[str]:
-        if isinstance(value, list):
-            value = ",".join(str(v) for v in value)
-        if not isinstance(value, str):
-            return set()
-        return {v.strip().lower() for v in value.split(",") if v.strip()}
-
     # --- metadata ------------------------------------------------------------------------
 
     def _server_info(self, request: Request, args: Mapping[str, Any]) -> Response:
+        now = jira_time(self.clock.now())
+        if self.dc:
+            return json_response(
+                {
+                    "baseUrl": self.base_url,
+                    "version": ".".join(map(str, DC_VERSION)),
+                    "versionNumbers": list(DC_VERSION),
+                    "deploymentType": "Server",
+                    "buildNumber": 9120015,
+                    "buildDate": "2024-11-27T00:00:00.000+0000",
+                    "serverTime": now,
+                    "scmInfo": "8a1c4e0e1c7b7bfa2d6d8c1e46ba2d9a5a7c3f11",
+                    "serverTitle": "Jira",
+                }
+            )
         return json_response(
             {
                 "baseUrl": self.base_url,
                 "displayUrl": self.base_url,
-                "version": VERSION,
+                "version": CLOUD_VERSION,
                 "versionNumbers": [1001, 0, 0],
                 "deploymentType": "Cloud",
                 "buildNumber": 100289,
                 "buildDate": "2025-12-01T00:00:00.000+0000",
-                "serverTime": jira_time(self.clock.now()),
+                "serverTime": now,
                 "scmInfo": "57a0ca5b4a0bb0ac5f3fee4764acb1c14e4d7e71",
                 "serverTitle": "Jira",
             }
         )
 
-    def _myself(self, request: Request, args: Mapping[str, Any]) -> Response:
-        return json_response(self.renderer.user(self.account, full=True))
-
     def _priority(self, request: Request, args: Mapping[str, Any]) -> Response:
-        for p in PRIORITIES:
+        for p in self.state.priorities:
             if p.id == args["pid"]:
-                return json_response(self.renderer.priority(p))
+                return json_response(self._r(args).priority(p))
         return _error(404, f"The priority with id '{args['pid']}' does not exist.")
 
     def _status(self, request: Request, args: Mapping[str, Any]) -> Response:
         wanted = args["id_or_name"].lower()
         for s in self.state.statuses:
             if wanted in (s.id, s.name.lower()):
-                return json_response(self.renderer.status(s))
+                return json_response(self._r(args).status(s))
         return _error(404, f"The status with id '{args['id_or_name']}' does not exist.")
 
     def _category(self, request: Request, args: Mapping[str, Any]) -> Response:
         cat = find_category(args["id_or_key"])
         if cat is None:
             return _error(404, f"The status category '{args['id_or_key']}' does not exist.")
-        return json_response(self.renderer.category(cat))
+        return json_response(self._r(args).category(cat))
 
     def _issue_type(self, request: Request, args: Mapping[str, Any]) -> Response:
         for t in ISSUE_TYPES:
             if t.id == args["tid"]:
-                return json_response(self.renderer.issue_type(t))
+                return json_response(self._r(args).issue_type(t))
         return _error(404, "The issue type with the provided ID doesn't exist.")
 
-    def _project(self, request: Request, args: Mapping[str, Any]) -> Response:
-        return json_response(self.renderer.project(self.state.project(args["id_or_key"])))
-
     def _project_search(self, request: Request, args: Mapping[str, Any]) -> Response:
-        start = _int_param(request.args.get("startAt"), "startAt", 0)
-        size = _int_param(request.args.get("maxResults"), "maxResults", 50)
+        start = int_param(request.args.get("startAt"), "startAt", 0)
+        size = int_param(request.args.get("maxResults"), "maxResults", 50)
         projects = self.state.projects()
         chosen = projects[start : start + size]
         return json_response(
@@ -322,163 +337,76 @@ class JiraApp(ServiceApp):
                 "startAt": start,
                 "total": len(projects),
                 "isLast": start + size >= len(projects),
-                "values": [self.renderer.project(p) for p in chosen],
+                "values": [self._r(args).project(p) for p in chosen],
             }
         )
 
     # --- issues --------------------------------------------------------------------------
 
     def _create_issue(self, request: Request, args: Mapping[str, Any]) -> Response:
-        body = self._body(request)
+        body = read_body(request)
         if not isinstance(body, dict):
             raise JiraError(400, ["Can not deserialize the request body."])
-        issue = self.state.create_issue(body.get("fields"), self.account)
-        api = self.renderer.api
-        return json_response({"id": issue.id, "key": issue.key, "self": f"{api}/issue/{issue.id}"}, 201)
+        r = self._r(args)
+        issue = self.state.create_issue(body.get("fields"), self.account, rich=r.rich)
+        return json_response({"id": issue.id, "key": issue.key, "self": f"{r.api}/issue/{issue.id}"}, 201)
 
     def _get_issue(self, request: Request, args: Mapping[str, Any]) -> Response:
-        issue = self.state.issue(args["key"])
-        fields = parse_field_list(request.args.getlist("fields"), ["*all"])
-        expand = self._expand(request.args.get("expand"))
-        return json_response(self.renderer.issue(issue, fields, expand))
+        issue = self.state.api_issue(args["key"])
+        r = self._r(args)
+        fields = parse_field_list(request.args.getlist("fields"), ["*all"], r.field_ids())
+        return json_response(r.issue(issue, fields, expand_set(request.args.get("expand"))))
 
     def _edit_issue(self, request: Request, args: Mapping[str, Any]) -> Response:
-        issue = self.state.issue(args["key"])
-        body = self._body(request) or {}
+        issue = self.state.api_issue(args["key"], write=True)
+        body = read_body(request) or {}
         if not isinstance(body, dict):
             raise JiraError(400, ["Can not deserialize the request body."])
-        self.state.edit_issue(issue, body.get("fields"), body.get("update"))
+        r = self._r(args)
+        self.state.edit_issue(issue, body.get("fields"), body.get("update"), rich=r.rich)
         if request.args.get("returnIssue", "").lower() == "true":
-            return json_response(self.renderer.issue(issue))
+            return json_response(r.issue(issue))
         return json_response(None, 204)
 
     def _transitions(self, request: Request, args: Mapping[str, Any]) -> Response:
-        issue = self.state.issue(args["key"])
-        transitions = self.renderer.transitions(issue)
+        issue = self.state.api_issue(args["key"])
+        with_fields = "transitions.fields" in expand_set(request.args.get("expand"))
+        transitions = self._r(args).transitions(issue, with_fields=with_fields)
         wanted = request.args.get("transitionId")
         if wanted:
             transitions = [t for t in transitions if t["id"] == wanted]
         return json_response({"expand": "transitions", "transitions": transitions})
 
     def _do_transition(self, request: Request, args: Mapping[str, Any]) -> Response:
-        issue = self.state.issue(args["key"])
-        self.state.do_transition(issue, self._body(request))
+        issue = self.state.api_issue(args["key"], write=True)
+        self.state.do_transition(issue, read_body(request), rich=self._r(args).rich)
         return json_response(None, 204)
 
     def _comments(self, request: Request, args: Mapping[str, Any]) -> Response:
-        issue = self.state.issue(args["key"])
-        start = _int_param(request.args.get("startAt"), "startAt", 0)
-        size = _int_param(request.args.get("maxResults"), "maxResults", 5000)
+        issue = self.state.api_issue(args["key"])
+        start = int_param(request.args.get("startAt"), "startAt", 0)
+        size = int_param(request.args.get("maxResults"), "maxResults", 5000)
         order = request.args.get("orderBy", "created")
         if order not in ("created", "+created", "-created"):
             raise JiraError(400, [f"Ordering by '{order}' is not supported. Use 'created'."])
         comments = sorted(issue.comments, key=lambda c: (c.created, int(c.id)))
         if order == "-created":
             comments.reverse()
-        return json_response(self.renderer.comment_page(issue, comments, start, size))
+        return json_response(self._r(args).comment_page(issue, comments, start, size))
 
     def _add_comment(self, request: Request, args: Mapping[str, Any]) -> Response:
-        issue = self.state.issue(args["key"])
-        body = self._body(request)
+        issue = self.state.api_issue(args["key"], write=True)
+        body = read_body(request)
         if not isinstance(body, dict):
             raise JiraError(400, ["Comment body is not valid!"])
-        comment = self.state.add_comment(issue, body.get("body"), self.account)
-        data = self.renderer.comment(issue, comment)
+        r = self._r(args)
+        comment = self.state.add_comment(issue, body.get("body"), self.account, rich=r.rich)
+        data = r.comment(issue, comment)
         return json_response(data, 201, {"Location": data["self"]})
 
     def _comment(self, request: Request, args: Mapping[str, Any]) -> Response:
-        issue = self.state.issue(args["key"])
+        issue = self.state.api_issue(args["key"])
         for comment in issue.comments:
             if comment.id == args["cid"]:
-                return json_response(self.renderer.comment(issue, comment))
+                return json_response(self._r(args).comment(issue, comment))
         return _error(404, "Can not find a comment for the id: " + args["cid"] + ".")
-
-    # --- search --------------------------------------------------------------------------
-
-    def _search_params(self, request: Request) -> dict[str, Any]:
-        if request.method == "GET":
-            q = request.args
-            return {
-                "jql": q.get("jql", ""),
-                "nextPageToken": q.get("nextPageToken"),
-                "maxResults": q.get("maxResults"),
-                "fields": q.getlist("fields"),
-                "expand": q.get("expand"),
-            }
-        body = self._body(request)
-        if not isinstance(body, dict):
-            raise JiraError(400, ["Can not deserialize the request body."])
-        unknown = sorted(set(body) - SEARCH_BODY_KEYS)
-        if unknown:
-            raise JiraError(400, [f'Unrecognized field "{unknown[0]}"'])
-        fields = body.get("fields") or []
-        if not isinstance(fields, list):
-            raise JiraError(400, ["Invalid request payload: 'fields' must be an array."])
-        return {
-            "jql": body.get("jql") or "",
-            "nextPageToken": body.get("nextPageToken"),
-            "maxResults": body.get("maxResults"),
-            "fields": [str(f) for f in fields],
-            "expand": body.get("expand"),
-        }
-
-    @staticmethod
-    def _page_token(query: str, offset: int) -> str:
-        digest = hashlib.sha256(query.encode()).hexdigest()[:12]
-        raw = json.dumps({"o": offset, "q": digest}).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-    @staticmethod
-    def _page_offset(query: str, token: str | None) -> int:
-        if not token:
-            return 0
-        try:
-            padded = token + "=" * (-len(token) % 4)
-            data = json.loads(base64.urlsafe_b64decode(padded))
-            offset = int(data["o"])
-            digest = hashlib.sha256(query.encode()).hexdigest()[:12]
-        except (ValueError, KeyError, TypeError, binascii.Error):
-            raise JiraError(400, [BAD_CURSOR]) from None
-        if data.get("q") != digest or offset < 0:
-            raise JiraError(400, [BAD_CURSOR])
-        return offset
-
-    def _search_jql(self, request: Request, args: Mapping[str, Any]) -> Response:
-        params = self._search_params(request)
-        query = str(params["jql"])
-        if jql.parse(query).where is None:
-            raise JiraError(400, [UNBOUNDED])
-        found = jql.search(self.state, query, self.account, self.clock.now())
-        fields = parse_field_list(params["fields"], ["id"])
-        detail = [f for f in fields if f not in ("id", "key", "issuekey")]
-        # Jira hands out far fewer issues per page when it has to load fields.
-        cap = 100 if detail else 5000
-        size = min(_int_param(params["maxResults"], "maxResults", 50), cap)
-        offset = self._page_offset(query, params["nextPageToken"])
-        chunk = found[offset : offset + size] if size else []
-        expand = self._expand(params["expand"])
-        issues: list[JsonDict] = []
-        for issue in chunk:
-            if detail:
-                bean = self.renderer.issue(issue, detail, expand & {"transitions", "renderedfields"})
-            else:
-                bean = {"id": issue.id}
-                if "key" in fields or "issuekey" in fields:
-                    bean["key"] = issue.key
-            issues.append(bean)
-        body: JsonDict = {"issues": issues, "isLast": offset + size >= len(found) or not size}
-        if not body["isLast"]:
-            body["nextPageToken"] = self._page_token(query, offset + size)
-        if "names" in expand:
-            body["names"] = self.renderer.names(detail)
-        if "schema" in expand:
-            body["schema"] = self.renderer.schema(detail)
-        return json_response(body)
-
-    def _count(self, request: Request, args: Mapping[str, Any]) -> Response:
-        body = self._body(request)
-        query = str(body.get("jql") or "") if isinstance(body, dict) else ""
-        if jql.parse(query).where is None:
-            raise JiraError(400, [UNBOUNDED])
-        found = jql.search(self.state, query, self.account, self.clock.now())
-        return json_response({"count": len(found)})

@@ -1,8 +1,13 @@
-"""Jira's fixed vocabularies as a fresh Cloud site has them: status categories, statuses,
-priorities, resolutions, issue types and the system fields the emulator knows."""
+"""Jira's vocabularies as a fresh site has them: status categories, statuses, priorities,
+resolutions, issue types and the system fields the emulator knows.
+
+Statuses, priorities and custom fields can change per emulated site (see :mod:`.jira_state`,
+:mod:`.jira_fields`); the tuples here are what a new site starts with.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -39,7 +44,7 @@ def find_category(value: str) -> StatusCategory | None:
 
 @dataclass
 class Status:
-    """A workflow status; the emulator's workflow allows moving between any two."""
+    """A status of the site; ``transition_id`` is the default workflow's transition into it."""
 
     id: str
     name: str
@@ -72,6 +77,30 @@ PRIORITIES: tuple[Priority, ...] = (
     Priority("5", "Lowest", "#999999", "lowest"),
 )
 DEFAULT_PRIORITY = "3"
+
+#: Colours and icons of well-known priority names (the default and the classic scheme).
+_PRIORITY_LOOKS: dict[str, tuple[str, str]] = {
+    **{p.name.lower(): (p.color, p.icon) for p in PRIORITIES},
+    "blocker": ("#cc0000", "blocker"),
+    "critical": ("#ff0000", "critical"),
+    "major": ("#009900", "major"),
+    "minor": ("#006600", "minor"),
+    "trivial": ("#003300", "trivial"),
+}
+
+
+def make_priorities(names: Sequence[str]) -> tuple[Priority, ...]:
+    """A priority scheme with ids ``"1"``, ``"2"``, ... in the order given."""
+    cleaned = [str(n).strip() for n in names]
+    if not cleaned or any(not n for n in cleaned):
+        raise ValueError("a priority scheme needs at least one priority, and every name must be non-empty")
+    if len({n.lower() for n in cleaned}) != len(cleaned):
+        raise ValueError(f"priority names must be unique: {cleaned}")
+    out = []
+    for n, name in enumerate(cleaned, start=1):
+        color, icon = _PRIORITY_LOOKS.get(name.lower(), ("#707070", "medium"))
+        out.append(Priority(str(n), name, color, icon))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -115,7 +144,7 @@ ISSUE_TYPES: tuple[IssueType, ...] = (
 _Named = TypeVar("_Named", Priority, Resolution, IssueType)
 
 
-def _lookup(items: tuple[_Named, ...], ref: object) -> _Named | None:
+def _lookup(items: Sequence[_Named], ref: object) -> _Named | None:
     if not isinstance(ref, dict):
         return None
     if "id" in ref:
@@ -126,9 +155,9 @@ def _lookup(items: tuple[_Named, ...], ref: object) -> _Named | None:
     return None
 
 
-def find_priority(ref: object) -> Priority | None:
-    """A priority from ``{"id": ...}`` or ``{"name": ...}``."""
-    return _lookup(PRIORITIES, ref)
+def find_priority(ref: object, scheme: Sequence[Priority] = PRIORITIES) -> Priority | None:
+    """A priority of ``scheme`` from ``{"id": ...}`` or ``{"name": ...}``."""
+    return _lookup(scheme, ref)
 
 
 def find_resolution(ref: object) -> Resolution | None:
@@ -147,12 +176,15 @@ class FieldInfo:
 
     id: str
     name: str
+    #: ``""``: the field has no ``schema`` (Cloud's ``parent``).
     schema_type: str
     clause_names: tuple[str, ...]
     items: str | None = None
     orderable: bool = True
     navigable: bool = True
     searchable: bool = True
+    #: Only Cloud sites have it.
+    cloud_only: bool = False
 
 
 FIELDS: tuple[FieldInfo, ...] = (
@@ -187,4 +219,5 @@ FIELDS: tuple[FieldInfo, ...] = (
         orderable=False,
     ),
     FieldInfo("issuekey", "Key", "issuekey", ("id", "issue", "issuekey", "key"), orderable=False),
+    FieldInfo("parent", "Parent", "", ("parent",), cloud_only=True),
 )

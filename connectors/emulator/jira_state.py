@@ -1,137 +1,61 @@
-"""The Jira side of the emulator's store: projects, issues, comments and the workflow.
+"""The Jira side of the emulator's store: projects, issues, comments, statuses and their rules.
 
-Pure data and rules, no HTTP. Validation failures raise :class:`JiraError` carrying the
-status and the ``errorMessages``/``errors`` Jira would answer with. Callers that need a
+Pure data and rules, no HTTP; the records are in :mod:`.jira_model`. Validation failures
+raise :class:`~.jira_model.JiraError` carrying the status and the ``errorMessages``/``errors``
+Jira would answer with. Callers that need a
 consistent view across calls hold :attr:`JiraState.lock` (re-entrant).
+
+One store models one site: Jira Cloud or Server/Data Center (``deployment``), with its own
+priority scheme, custom fields (:mod:`.jira_fields`) and per-project workflows
+(:mod:`.jira_workflow`). Rich text is kept as it was sent, ADF or string (:mod:`.jira_text`);
+methods taking ``rich`` check values as REST v3 (ADF) or v2 (strings) does. Issues keep their
+id when moved to another project, and their old keys keep finding them. Restricted issues
+(a security level the bot lacks) are hidden from the API (:meth:`JiraState.api_issue`,
+:meth:`JiraState.find_visible`) but not from people acting in the tracker.
 """
 
 from __future__ import annotations
 
-import hashlib
 import threading
-from dataclasses import dataclass, field
-from datetime import date
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .clock import Clock
 from .jira_catalog import (
     DEFAULT_PRIORITY,
     DEFAULT_STATUSES,
+    FIELDS,
+    ISSUE_TYPES,
     PRIORITIES,
-    IssueType,
     Priority,
     Resolution,
     Status,
     find_category,
     find_issue_type,
-    find_priority,
     find_resolution,
+    make_priorities,
 )
-
-JsonDict = dict[str, Any]
-
-ISSUE_NOT_FOUND = "Issue does not exist or you do not have permission to see it."
-NOT_SETTABLE = "Field '{0}' cannot be set. It is not on the appropriate screen, or unknown."
-
-
-class JiraError(Exception):
-    """An error answer: HTTP ``status`` with Jira's ``ErrorCollection`` body."""
-
-    def __init__(self, status: int, messages: list[str] | None = None, errors: dict[str, str] | None = None) -> None:
-        super().__init__("; ".join([*(messages or []), *(errors or {}).values()]))
-        self.status = status
-        self.messages = messages or []
-        self.errors = errors or {}
-
-    def body(self) -> JsonDict:
-        """The ``{"errorMessages": [...], "errors": {...}}`` body."""
-        return {"errorMessages": self.messages, "errors": self.errors}
-
-
-def account_id(email: str) -> str:
-    """A stable Atlassian-style account id for an email address."""
-    return "5b10" + hashlib.sha1(email.lower().encode()).hexdigest()[:20]  # noqa: S324
-
-
-def is_adf(value: object) -> bool:
-    """True for an Atlassian Document Format document (what Cloud v3 takes for rich text)."""
-    return (
-        isinstance(value, dict)
-        and value.get("type") == "doc"
-        and value.get("version") == 1
-        and isinstance(value.get("content"), list)
-    )
-
-
-def adf_text(value: object) -> str:
-    """All the text inside an ADF node, space-separated (for JQL ``~``)."""
-    if isinstance(value, dict):
-        own = value.get("text") if isinstance(value.get("text"), str) else ""
-        return " ".join(filter(None, [str(own), adf_text(value.get("content"))]))
-    if isinstance(value, list):
-        return " ".join(filter(None, (adf_text(v) for v in value)))
-    return ""
-
-
-def adf_paragraph(text: str) -> JsonDict:
-    """A one-paragraph ADF document holding ``text``."""
-    content = [{"type": "text", "text": text}] if text else []
-    return {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": content}]}
-
-
-@dataclass
-class JProject:
-    """A project; issue keys are ``KEY-n``."""
-
-    id: str
-    key: str
-    name: str
-    next_number: int = 1
-
-
-@dataclass
-class JComment:
-    """An issue comment with an ADF body."""
-
-    id: str
-    body: JsonDict
-    author: str
-    created: float
-    updated: float
-
-
-@dataclass
-class JIssue:
-    """An issue."""
-
-    id: str
-    key: str
-    number: int
-    project: JProject
-    summary: str
-    issuetype: IssueType
-    priority: Priority
-    status: Status
-    reporter: str
-    created: float
-    updated: float
-    status_changed: float
-    description: JsonDict | None = None
-    labels: list[str] = field(default_factory=list)
-    duedate: date | None = None
-    resolution: Resolution | None = None
-    resolutiondate: float | None = None
-    assignee: str | None = None
-    comments: list[JComment] = field(default_factory=list)
+from .jira_fields import EPIC_LINK_TYPE, EPIC_NAME_TYPE, CustomFields
+from .jira_model import ISSUE_FORBIDDEN, ISSUE_NOT_FOUND, Deployment, JComment, JiraError, JIssue, JProject
+from .jira_text import COMMENT_INVALID, comment_error
+from .jira_values import NOT_SETTABLE, PARSED, FieldValues, merge_update
+from .jira_workflow import Transition, Workflow, build_workflow, default_transitions, resolution_problem
 
 
 class JiraState:
-    """All Jira data the emulator holds."""
+    """All Jira data the emulator holds for one site."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, deployment: Deployment = "cloud") -> None:
+        if deployment not in ("cloud", "datacenter"):
+            raise ValueError(f"unknown Jira deployment {deployment!r}: use cloud or datacenter")
         self.lock = threading.RLock()
         self.clock = clock
+        self.deployment: Deployment = deployment
         self.statuses: list[Status] = [Status(s.id, s.name, s.category, s.transition_id) for s in DEFAULT_STATUSES]
+        self.priorities: tuple[Priority, ...] = PRIORITIES
+        self.default_priority: Priority = next(p for p in PRIORITIES if p.id == DEFAULT_PRIORITY)
+        self.fields = CustomFields()
+        self.workflows: dict[str, Workflow] = {}
         self._projects: dict[str, JProject] = {}
         self._issues: dict[str, JIssue] = {}
         self._keys: dict[str, str] = {}
@@ -140,6 +64,28 @@ class JiraState:
         self._next_comment_id = 10000
         self._next_status_id = 10002
         self._next_transition_id = 41
+        self.epic_link_id: str | None = None
+        self.epic_name_id: str | None = None
+        if deployment == "datacenter":
+            self.epic_link_id = self.fields.add("Epic Link", schema_type="any", custom=EPIC_LINK_TYPE).id
+            self.epic_name_id = self.fields.add("Epic Name", custom=EPIC_NAME_TYPE).id
+
+    # --- site configuration --------------------------------------------------------------
+
+    def set_priorities(self, names: Sequence[str]) -> tuple[Priority, ...]:
+        """Replace the priority scheme; the middle priority becomes the default."""
+        scheme = make_priorities(names)
+        with self.lock:
+            self.priorities = scheme
+            self.default_priority = scheme[(len(scheme) - 1) // 2]
+        return scheme
+
+    def field_name(self, fid: str) -> str:
+        """A field's display name, for messages."""
+        cf = self.fields.get(fid)
+        if cf is not None:
+            return cf.name
+        return next((f.name for f in FIELDS if f.id == fid), fid)
 
     # --- projects ------------------------------------------------------------------------
 
@@ -183,26 +129,49 @@ class JiraState:
     # --- issues --------------------------------------------------------------------------
 
     def find_issue(self, id_or_key: object) -> JIssue | None:
-        """An issue by numeric id or key (any case); ``None`` if unknown."""
+        """An issue by numeric id, key or former key (any case); ``None`` if unknown."""
         text = str(id_or_key).strip()
         with self.lock:
             issue_id = text if text.isdigit() else self._keys.get(text.upper())
             return self._issues.get(issue_id) if issue_id else None
 
+    def find_visible(self, id_or_key: object) -> JIssue | None:
+        """:meth:`find_issue`, but ``None`` for issues the bot may not see."""
+        found = self.find_issue(id_or_key)
+        return None if found is None or found.restricted else found
+
     def issue(self, id_or_key: str) -> JIssue:
-        """An issue, or 404 with Jira's message."""
+        """An issue as a person in the tracker sees it, or 404 with Jira's message."""
         found = self.find_issue(id_or_key)
         if found is None:
             raise JiraError(404, [ISSUE_NOT_FOUND])
         return found
 
-    def issues(self, project: JProject | None = None) -> list[JIssue]:
-        """Every issue (of one project), oldest first."""
-        with self.lock:
-            return [i for i in self._issues.values() if project is None or i.project is project]
+    def api_issue(self, id_or_key: str, *, write: bool = False) -> JIssue:
+        """An issue as the bot's account sees it: 404 (or 403 on reads) when restricted."""
+        found = self.issue(id_or_key)
+        if found.restricted == 403 and not write:
+            raise JiraError(403, [ISSUE_FORBIDDEN])
+        if found.restricted:
+            raise JiraError(404, [ISSUE_NOT_FOUND])
+        return found
 
-    def create_issue(self, fields: object, reporter: str) -> JIssue:
-        """Create an issue from a ``createIssue`` ``fields`` object."""
+    def issues(self, project: JProject | None = None, *, visible: bool = False) -> list[JIssue]:
+        """Every issue (of one project; only those the bot sees if ``visible``), oldest first."""
+        with self.lock:
+            return [
+                i
+                for i in self._issues.values()
+                if (project is None or i.project is project) and not (visible and i.restricted)
+            ]
+
+    def children(self, epic: JIssue) -> list[JIssue]:
+        """The issues whose epic is ``epic``, oldest first."""
+        with self.lock:
+            return [i for i in self._issues.values() if i.parent is epic]
+
+    def create_issue(self, fields: object, reporter: str, *, rich: bool = True) -> JIssue:
+        """Create an issue from a ``createIssue`` ``fields`` object (v3 if ``rich``, else v2)."""
         if not isinstance(fields, dict):
             raise JiraError(400, ["Issue must be created with a 'fields' object."])
         errors: dict[str, str] = {}
@@ -215,26 +184,16 @@ class JiraState:
         summary = fields.get("summary")
         if not isinstance(summary, str) or not summary.strip():
             errors["summary"] = "You must specify a summary of the issue."
-        allowed = {
-            "project",
-            "issuetype",
-            "summary",
-            "description",
-            "labels",
-            "priority",
-            "duedate",
-            "assignee",
-            "reporter",
-        }
-        for name in fields:
-            if name not in allowed:
-                errors[name] = NOT_SETTABLE.format(name)
-        values = self._common_fields(fields, errors)
+        settable = {"project", "issuetype", "summary", "reporter", *PARSED}
+        values = FieldValues(self, rich).parse(
+            fields, errors, subject=None, issuetype=issuetype or ISSUE_TYPES[0], settable=settable
+        )
         if errors:
             raise JiraError(400, [], errors)
         assert project is not None and issuetype is not None and isinstance(summary, str)
         with self.lock:
             now = self.clock.now()
+            workflow = self.workflow(project)
             issue = JIssue(
                 id=str(self._next_issue_id),
                 key=f"{project.key}-{project.next_number}",
@@ -242,8 +201,8 @@ class JiraState:
                 project=project,
                 summary=summary,
                 issuetype=issuetype,
-                priority=values.get("priority") or self._priority_by_id(DEFAULT_PRIORITY),
-                status=self.statuses[0],
+                priority=values.get("priority") or self.default_priority,
+                status=workflow.initial if workflow else self.statuses[0],
                 reporter=reporter,
                 created=now,
                 updated=now,
@@ -256,83 +215,46 @@ class JiraState:
             self._keys[issue.key] = issue.id
             return issue
 
-    def edit_issue(self, issue: JIssue, fields: object, update: object) -> None:
+    def edit_issue(self, issue: JIssue, fields: object, update: object, *, rich: bool = True) -> None:
         """Apply an ``editIssue`` body (``fields`` sets, ``update`` operations)."""
-        if fields is None:
-            fields = {}
-        if update is None:
-            update = {}
+        fields = {} if fields is None else fields
+        update = {} if update is None else update
         if not isinstance(fields, dict) or not isinstance(update, dict):
             raise JiraError(400, ["Can not deserialize the request body."])
         errors: dict[str, str] = {}
-        editable = {
-            "summary",
-            "description",
-            "labels",
-            "priority",
-            "duedate",
-            "assignee",
-            "issuetype",
-        }
-        for name in [*fields, *update]:
-            if name not in editable and name != "comment":
-                errors[name] = NOT_SETTABLE.format(name)
-        if "comment" in fields:
-            errors["comment"] = NOT_SETTABLE.format("comment")
-        merged = dict(fields)
-        comments: list[object] = []
         with self.lock:
-            labels = list(issue.labels)
-            for name, ops in update.items():
-                if not isinstance(ops, list):
-                    errors[name] = "Operation value must be a list of operations."
-                    continue
-                for op in ops:
-                    if not isinstance(op, dict) or len(op) != 1:
-                        errors[name] = "Each operation must have exactly one verb."
-                        continue
-                    verb, value = next(iter(op.items()))
-                    if name == "labels" and verb in ("add", "remove", "set"):
-                        if verb == "add" and value not in labels:
-                            labels.append(value)
-                        elif verb == "remove" and value in labels:
-                            labels.remove(value)
-                        elif verb == "set":
-                            labels = list(value) if isinstance(value, list) else [value]
-                        merged["labels"] = labels
-                    elif name == "comment" and verb == "add" and isinstance(value, dict):
-                        comments.append(value.get("body"))
-                    elif verb == "set":
-                        merged[name] = value
-                    else:
-                        errors[name] = f"Operation '{verb}' is not supported for field '{name}'."
+            merged, comments = merge_update(issue, fields, update, errors)
             if "summary" in merged and (not isinstance(merged["summary"], str) or not merged["summary"].strip()):
                 errors["summary"] = "You must specify a summary of the issue."
-            if "issuetype" in merged and find_issue_type(merged["issuetype"]) is None:
-                errors["issuetype"] = "The issue type selected is invalid."
-            values = self._common_fields(merged, errors)
+            issuetype = issue.issuetype
+            if "issuetype" in merged:
+                found = find_issue_type(merged["issuetype"])
+                if found is None:
+                    errors["issuetype"] = "The issue type selected is invalid."
+                issuetype = found or issuetype
+            settable = {"summary", "issuetype", *PARSED}
+            values = FieldValues(self, rich).parse(
+                merged, errors, subject=issue, issuetype=issuetype, settable=settable
+            )
             for body in comments:
-                if not is_adf(body):
-                    errors["comment"] = "Comment body is not valid!"
+                if comment_error(body, rich):
+                    errors["comment"] = COMMENT_INVALID
             if errors:
                 raise JiraError(400, [], errors)
             if "summary" in merged:
                 issue.summary = merged["summary"]
-            if "issuetype" in merged:
-                found = find_issue_type(merged["issuetype"])
-                assert found is not None
-                issue.issuetype = found
+            issue.issuetype = issuetype
             self._apply(issue, values)
             issue.updated = self.clock.now()
             for body in comments:
-                assert isinstance(body, dict)
-                self.add_comment(issue, body, issue.reporter)
+                self.add_comment(issue, body, issue.reporter, rich=rich)
 
-    def add_comment(self, issue: JIssue, body: object, author: str) -> JComment:
-        """Comment on an issue; the body must be an ADF document."""
-        if not is_adf(body):
-            raise JiraError(400, ["Comment body is not valid!"])
-        assert isinstance(body, dict)
+    def add_comment(self, issue: JIssue, body: object, author: str, *, rich: bool = True) -> JComment:
+        """Comment on an issue; the body must be ADF (``rich``, v3) or a non-empty string (v2)."""
+        problem = comment_error(body, rich)
+        if problem:
+            raise JiraError(400, *problem)
+        assert isinstance(body, dict | str)
         with self.lock:
             now = self.clock.now()
             comment = JComment(str(self._next_comment_id), body, author, now, now)
@@ -340,6 +262,44 @@ class JiraState:
             issue.comments.append(comment)
             issue.updated = now
             return comment
+
+    # --- identity ------------------------------------------------------------------------
+
+    def move_issue(self, id_or_key: str, to_project: str) -> JIssue:
+        """Move an issue to another project: new key, same id; the old key still finds it."""
+        with self.lock:
+            issue = self.issue(id_or_key)
+            target = self.project(to_project)
+            if target is issue.project:
+                return issue
+            issue.old_keys.append(issue.key)
+            issue.project = target
+            issue.number = target.next_number
+            target.next_number += 1
+            issue.key = f"{target.key}-{issue.number}"
+            self._keys[issue.key] = issue.id
+            workflow = self.workflow(target)
+            if workflow is not None and not workflow.has_status(issue.status):
+                self.move(issue, workflow.initial)
+            issue.updated = self.clock.now()
+            return issue
+
+    def delete_issue(self, id_or_key: str) -> None:
+        """Delete an issue: every key and its id answer 404 from then on."""
+        with self.lock:
+            issue = self.issue(id_or_key)
+            del self._issues[issue.id]
+            for key in [issue.key, *issue.old_keys]:
+                self._keys.pop(key, None)
+            for child in self.children(issue):
+                child.parent = None
+
+    def restrict_issue(self, id_or_key: str, status: int | None) -> None:
+        """Hide an issue from the bot (404, or 403 on reads), or show it again (``None``)."""
+        if status not in (403, 404, None):
+            raise ValueError("a restricted issue answers 403 or 404 (None lifts the restriction)")
+        with self.lock:
+            self.issue(id_or_key).restricted = status
 
     # --- workflow ------------------------------------------------------------------------
 
@@ -362,18 +322,63 @@ class JiraState:
             cat = find_category(category)
             if cat is None:
                 raise ValueError(f"unknown status category {category!r}: use new, indeterminate or done")
-            status = Status(str(self._next_status_id), name.strip(), cat.key, str(self._next_transition_id))
+            status = Status(str(self._next_status_id), name.strip(), cat.key, self._new_transition_id())
             self._next_status_id += 1
-            self._next_transition_id += 10
             self.statuses.append(status)
             return status
 
-    def transitions(self, issue: JIssue) -> list[Status]:
-        """Where the issue can go: every other status (a simplified, all-to-all workflow)."""
-        with self.lock:
-            return [s for s in self.statuses if s is not issue.status]
+    def _new_transition_id(self) -> str:
+        tid = str(self._next_transition_id)
+        self._next_transition_id += 10
+        return tid
 
-    def do_transition(self, issue: JIssue, body: object) -> None:
+    def workflow(self, project: JProject) -> Workflow | None:
+        """The project's explicit workflow; ``None`` means the all-to-all default."""
+        return self.workflows.get(project.id)
+
+    def set_workflow(
+        self,
+        project_key: str,
+        statuses: Sequence[tuple[str, str]],
+        transitions: Sequence[Mapping[str, Any]],
+    ) -> Workflow:
+        """Give a project an explicit workflow; its issues in other statuses go to the first."""
+        with self.lock:
+            project = self.project(project_key)
+            resolved = [self.status(str(name), str(category)) for name, category in statuses]
+            workflow = build_workflow(resolved, transitions, self._new_transition_id)
+            self.workflows[project.id] = workflow
+            for issue in self.issues(project):
+                if not workflow.has_status(issue.status):
+                    self.move(issue, workflow.initial)
+            return workflow
+
+    def person_status(self, issue: JIssue, name: str, category: str | None) -> Status:
+        """The status a person moves ``issue`` to; in an explicit workflow it must be one of its own."""
+        with self.lock:
+            workflow = self.workflow(issue.project)
+            if workflow is not None and category is None:
+                found = next((s for s in workflow.statuses if s.name.lower() == name.strip().lower()), None)
+                if found is None:
+                    known = ", ".join(s.name for s in workflow.statuses)
+                    raise ValueError(
+                        f"status {name!r} is not in {issue.project.key}'s workflow (its statuses: {known}); "
+                        "give a category to add it"
+                    )
+                return found
+            target = self.status(name, category)
+            if workflow is not None and not workflow.has_status(target):
+                workflow.statuses.append(target)
+            return target
+
+    def transitions(self, issue: JIssue) -> list[Transition]:
+        """The transitions available from the issue's current status."""
+        with self.lock:
+            workflow = self.workflow(issue.project)
+            every = default_transitions(self.statuses) if workflow is None else workflow.transitions
+            return [t for t in every if t.available_from(issue.status)]
+
+    def do_transition(self, issue: JIssue, body: object, *, rich: bool = True) -> None:
         """Apply a ``doTransition`` body."""
         if not isinstance(body, dict):
             raise JiraError(400, ["Can not deserialize the request body."])
@@ -382,44 +387,74 @@ class JiraState:
         if not tid:
             raise JiraError(400, ["Missing 'transition' identifier"])
         with self.lock:
-            target = next((s for s in self.transitions(issue) if s.transition_id == tid), None)
-            if target is None:
+            chosen = next((t for t in self.transitions(issue) if t.id == tid), None)
+            if chosen is None:
                 raise JiraError(400, [f"Transition id '{tid}' is not valid for this issue."])
             fields = body.get("fields") or {}
-            if not isinstance(fields, dict):
+            update = body.get("update") or {}
+            if not isinstance(fields, dict) or not isinstance(update, dict):
                 raise JiraError(400, ["Can not deserialize the request body."])
-            errors = {n: NOT_SETTABLE.format(n) for n in fields if n != "resolution"}
+            explicit = self.workflow(issue.project) is not None
+            if explicit:
+                screen = set(chosen.screen)
+            else:
+                screen = {"resolution"} if chosen.to.category == "done" else set()
+            errors: dict[str, str] = {}
             resolution = None
             if "resolution" in fields:
-                resolution = find_resolution(fields["resolution"])
-                if target.category != "done":
+                if "resolution" not in screen:
                     errors["resolution"] = NOT_SETTABLE.format("resolution")
-                elif resolution is None:
-                    errors["resolution"] = "Specify a valid resolution"
-            comments = []
-            update = body.get("update") or {}
-            for op in update.get("comment", []) if isinstance(update, dict) else []:
-                added = op.get("add") if isinstance(op, dict) else None
-                if not isinstance(added, dict) or not is_adf(added.get("body")):
-                    errors["comment"] = "Comment body is not valid!"
                 else:
-                    comments.append(added["body"])
+                    problem = resolution_problem(chosen, fields["resolution"])
+                    if problem:
+                        errors["resolution"] = problem
+                    resolution = find_resolution(fields["resolution"])
+            # The default workflow takes comments on any transition; screens always offer one.
+            comment_ok = not explicit or chosen.has_screen
+            others = {n: v for n, v in fields.items() if n != "resolution"}
+            for name in [*others, *update]:
+                if name not in screen and not (name == "comment" and comment_ok):
+                    errors[name] = NOT_SETTABLE.format(name)
+            merged, comments = merge_update(issue, others, update, errors)
+            values = FieldValues(self, rich).parse(
+                merged, errors, subject=issue, issuetype=issue.issuetype, settable=screen
+            )
+            for body_ in comments:
+                if comment_error(body_, rich):
+                    errors["comment"] = COMMENT_INVALID
+            for name in chosen.required:
+                given = resolution if name == "resolution" else merged.get(name)
+                if given in (None, "", []) and name not in errors:
+                    errors[name] = f"{self.field_name(name)} is required."
             if errors:
                 raise JiraError(400, [], errors)
-            self.move(issue, target, resolution)
-            for comment in comments:
-                self.add_comment(issue, comment, issue.reporter)
+            if isinstance(merged.get("summary"), str) and merged["summary"].strip():
+                issue.summary = merged["summary"]
+            self._apply(issue, values)
+            if explicit:
+                self._enter(issue, chosen.to, resolution)
+            else:
+                self.move(issue, chosen.to, resolution)
+            for body_ in comments:
+                self.add_comment(issue, body_, issue.reporter, rich=rich)
 
     def move(self, issue: JIssue, status: Status, resolution: Resolution | None = None) -> None:
-        """Put the issue in ``status``; done statuses set a resolution, others clear it."""
+        """Put the issue in ``status``; done statuses set a resolution (default Done), others clear it."""
         if resolution is not None and status.category != "done":
             raise ValueError("a resolution can only be set with a status in category done")
+        if status.category == "done":
+            resolution = resolution or find_resolution({"name": "Done"})
+        self._enter(issue, status, resolution)
+
+    def _enter(self, issue: JIssue, status: Status, resolution: Resolution | None) -> None:
+        """Put the issue in ``status`` with ``resolution`` if given; leaving done clears it."""
         with self.lock:
             now = self.clock.now()
-            if status.category == "done":
-                issue.resolution = resolution or find_resolution({"name": "Done"})
-                issue.resolutiondate = now
-            else:
+            if resolution is not None:
+                if issue.resolution != resolution or issue.resolutiondate is None:
+                    issue.resolutiondate = now
+                issue.resolution = resolution
+            elif status.category != "done":
                 issue.resolution = None
                 issue.resolutiondate = None
             if status.category != issue.status.category:
@@ -427,7 +462,7 @@ class JiraState:
             issue.status = status
             issue.updated = now
 
-    # --- field validation ----------------------------------------------------------------
+    # --- field helpers -------------------------------------------------------------------
 
     def _project_field(self, ref: object, errors: dict[str, str]) -> JProject | None:
         project = None
@@ -440,60 +475,15 @@ class JiraState:
         return project
 
     @staticmethod
-    def _priority_by_id(priority_id: str) -> Priority:
-        return next(p for p in PRIORITIES if p.id == priority_id)
-
-    @staticmethod
-    def _common_fields(fields: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        if "description" in fields:
-            desc = fields["description"]
-            if desc is not None and not is_adf(desc):
-                errors["description"] = (
-                    "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
-                )
-            values["description"] = desc
-        if "labels" in fields:
-            labels = fields["labels"] if fields["labels"] is not None else []
-            if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
-                errors["labels"] = "data was not an array"
-            else:
-                for label in labels:
-                    if not label or any(c.isspace() for c in label):
-                        errors["labels"] = f"The label '{label}' contains spaces which is invalid."
-                    elif len(label) > 255:
-                        errors["labels"] = "The label must not exceed 255 characters."
-                values["labels"] = list(dict.fromkeys(labels))
-        if "priority" in fields:
-            priority = find_priority(fields["priority"])
-            if priority is None:
-                errors["priority"] = "Specify the Priority (id or name) in the string format"
-            values["priority"] = priority
-        if "duedate" in fields:
-            due = fields["duedate"]
-            if due is None:
-                values["duedate"] = None
-            else:
-                try:
-                    values["duedate"] = date.fromisoformat(str(due))
-                except ValueError:
-                    errors["duedate"] = f"Error parsing date string: {due}"
-        if "summary" in fields and isinstance(fields["summary"], str):
-            if len(fields["summary"]) > 255:
-                errors["summary"] = "Summary must be less than 255 characters."
-            if "\n" in fields["summary"]:
-                errors["summary"] = "Field 'summary' cannot contain new line characters."
-        if "assignee" in fields:
-            who = fields["assignee"]
-            if who is not None and not (isinstance(who, dict) and who.get("accountId")):
-                errors["assignee"] = "Specify a valid value for assignee"
-            values["assignee"] = who.get("accountId") if isinstance(who, dict) else None
-        return values
-
-    @staticmethod
     def _apply(issue: JIssue, values: dict[str, Any]) -> None:
         for name, value in values.items():
-            if name == "priority":
+            if name == "custom":
+                for fid, stored in value.items():
+                    if stored is None:
+                        issue.custom.pop(fid, None)
+                    else:
+                        issue.custom[fid] = stored
+            elif name == "priority":
                 if value is not None:
                     issue.priority = value
             else:

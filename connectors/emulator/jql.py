@@ -5,15 +5,20 @@ optional ``ORDER BY field [ASC|DESC], ...``. Keywords are case-insensitive; valu
 bare words or single/double-quoted strings. Fields: ``project``, ``key``/``issuekey``/
 ``issue``/``id``, ``labels``, ``status``, ``statusCategory``, ``resolution``, ``priority``,
 ``issuetype``/``type``, ``assignee``, ``reporter``, ``created``, ``updated``, ``resolved``/
-``resolutiondate``, ``duedate``/``due``, and the text fields ``summary``, ``description``,
-``comment``, ``text`` (``~`` only). Operators: ``= != > >= < <= ~ !~ IN NOT IN IS IS NOT``
+``resolutiondate``, ``duedate``/``due``, ``parent`` (Cloud's epic link), the text fields
+``summary``, ``description``, ``comment``, ``text`` (``~`` only; descriptions and comments
+are searched whether they were sent as ADF or as wiki strings), and custom fields by name
+(quoted if it has spaces, e.g. ``"Epic Link" = PLAT-1``) or as ``cf[10100]``: text fields
+with ``~``, the others with ``=``/``IN``. Operators: ``= != > >= < <= ~ !~ IN NOT IN IS IS NOT``
 with ``EMPTY``/``NULL``; functions ``now()`` and ``currentUser()``.
 
 Dates take Jira's ``"yyyy-MM-dd HH:mm"``, ``"yyyy/MM/dd HH:mm"``, ``yyyy-MM-dd`` and
 ``yyyy/MM/dd`` forms (UTC, the bot's time zone), ISO 8601 such as ``2024-03-12T14:30:00Z``,
 and relative periods such as ``-5m``, ``-2h``, ``-1d``, ``-1w 2d``.
 
-Errors raise :class:`JqlError` with the message Jira would put in ``errorMessages``.
+Errors raise :class:`JqlError` with the message Jira would put in ``errorMessages``; with
+``warnings`` (Data Center's ``validateQuery=false``) unknown values become warnings instead
+and match nothing. Only issues the bot may see are ever found.
 """
 
 from __future__ import annotations
@@ -25,8 +30,11 @@ from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
 
-from .jira_catalog import ISSUE_TYPES, RESOLUTIONS, find_category, find_priority
-from .jira_state import JiraState, JIssue, adf_text
+from .jira_catalog import ISSUE_TYPES, RESOLUTIONS, Priority, find_category, find_priority
+from .jira_fields import CustomField, search_terms
+from .jira_model import JIssue
+from .jira_state import JiraState
+from .jira_text import plain_text
 
 
 class JqlError(ValueError):
@@ -93,6 +101,7 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _RESERVED = set("&|%^$#@;?*[]{}")
+_CUSTOM_CLAUSE = re.compile(r"cf\[\d+\]", re.IGNORECASE)
 _KEYWORDS = {"and", "or", "not", "in", "is", "empty", "null", "order", "by", "asc", "desc"}
 
 
@@ -129,6 +138,8 @@ def tokenize(jql: str) -> list[Token]:
             text = re.sub(r"\\(.)", r"\1", text[1:-1])
         elif kind == "word" and text in ("&&", "&", "||", "|"):
             text = "and" if text.startswith("&") else "or"
+        elif kind == "word" and _CUSTOM_CLAUSE.fullmatch(text):
+            pass
         elif kind == "word" and any(c in _RESERVED for c in text):
             bad = next(c for c in text if c in _RESERVED)
             raise _reserved(bad, start + text.index(bad))
@@ -299,10 +310,11 @@ _FIELD_ALIASES = {
     "description": "description",
     "comment": "comment",
     "text": "text",
+    "parent": "parent",
 }
 _DATE_FIELDS = {"created", "updated", "resolved", "duedate"}
 _TEXT_FIELDS = {"summary", "description", "comment", "text"}
-_EMPTYABLE = {"labels", "resolution", "assignee", "resolved", "duedate", "description"}
+_EMPTYABLE = {"labels", "resolution", "assignee", "resolved", "duedate", "description", "parent", "custom"}
 _PERIOD = re.compile(r"([-+]?)((?:\s*\d+\s*[wdhm])+)", re.IGNORECASE)
 _UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60}
 _ORDER_FIELDS = {
@@ -373,17 +385,33 @@ class Evaluator:
             parsed = parsed.replace(tzinfo=UTC)
         return parsed.timestamp()
 
-    def check(self, node: Node) -> None:
-        """Validate fields, operators and values the way Jira does before searching."""
+    def _field(self, name: str) -> tuple[str, list[CustomField]]:
+        """The canonical field a clause names, or ``"custom"`` with the custom fields it means."""
+        field = _FIELD_ALIASES.get(name.lower())
+        if field is not None:
+            return field, []
+        custom = self.state.fields.named(name)
+        if not custom:
+            raise _field_error(name)
+        return "custom", custom
+
+    def _is_text(self, field: str, custom: list[CustomField]) -> bool:
+        if field == "custom":
+            return all(cf.schema_type == "string" and cf.id != self.state.epic_link_id for cf in custom)
+        return field in _TEXT_FIELDS
+
+    def check(self, node: Node, warnings: list[str] | None = None) -> None:
+        """Validate fields, operators and values the way Jira does before searching.
+
+        With ``warnings``, unknown values are listed there instead of raising.
+        """
         if isinstance(node, BoolOp):
             for child in node.nodes:
-                self.check(child)
+                self.check(child, warnings)
             return
-        field = _FIELD_ALIASES.get(node.field.lower())
-        if field is None:
-            raise _field_error(node.field)
+        field, custom = self._field(node.field)
         op = node.op
-        if field in _TEXT_FIELDS:
+        if self._is_text(field, custom):
             allowed = {"~", "!~", "is", "is not"}
         elif field in _DATE_FIELDS:
             allowed = {"=", "!=", ">", ">=", "<", "<=", "is", "is not", "in", "not in"}
@@ -400,9 +428,14 @@ class Evaluator:
                 continue
             if op in ("is", "is not"):
                 raise _err(f"Expecting 'EMPTY' but got '{value.text}'.")
-            self._check_value(field, node.field, value)
+            try:
+                self._check_value(field, node.field, value, custom)
+            except JqlError as exc:
+                if warnings is None or value.function or field in _DATE_FIELDS:
+                    raise
+                warnings.append(str(exc))
 
-    def _check_value(self, field: str, name: str, value: Value) -> None:
+    def _check_value(self, field: str, name: str, value: Value, custom: list[CustomField]) -> None:
         text = value.text
         if value.function and not (
             (text.lower() == "now" and field in _DATE_FIELDS)
@@ -411,11 +444,12 @@ class Evaluator:
             raise JqlError(f"Unable to find JQL function '{text}()'.")
         if value.function:
             return
+        links = field in ("key", "parent") or any(cf.id == self.state.epic_link_id for cf in custom)
         if field in _DATE_FIELDS:
             self.date_value(value, name)
         elif field == "project" and self.state.find_project(text) is None:
             raise _value_error(text, name)
-        elif field == "key" and self.state.find_issue(text) is None:
+        elif links and self.state.find_visible(text) is None:
             if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*-\d+|\d+", text):
                 raise JqlError(f"The issue key '{text}' for field '{name}' is invalid.")
             raise JqlError(f"An issue with key '{text}' does not exist for field '{name}'.")
@@ -429,10 +463,17 @@ class Evaluator:
             and not any(text.lower() in (r.name.lower(), r.id) for r in RESOLUTIONS)
         ):
             raise _value_error(text, name)
-        elif field == "priority" and find_priority({"id": text} if text.isdigit() else {"name": text}) is None:
+        elif field == "priority" and self._priority(text) is None:
             raise _value_error(text, name)
         elif field == "issuetype" and not any(text.lower() in (t.name.lower(), t.id) for t in ISSUE_TYPES):
             raise _value_error(text, name)
+        elif field == "custom" and not links:
+            options = [o for cf in custom for o in cf.options]
+            if options and not any(text.lower() in (o.value.lower(), o.id) for o in options):
+                raise _value_error(text, name)
+
+    def _priority(self, text: str) -> Priority | None:
+        return find_priority({"id": text} if text.isdigit() else {"name": text}, self.state.priorities)
 
     def _status_ids(self, text: str) -> set[str]:
         low = text.lower()
@@ -448,13 +489,13 @@ class Evaluator:
             if node.op == "or":
                 return any(self.matches(n, issue) for n in node.nodes)
             return not self.matches(node.nodes[0], issue)
-        field = _FIELD_ALIASES[node.field.lower()]
+        field, custom = self._field(node.field)
         op = node.op
-        if field in _TEXT_FIELDS:
-            return self._text(field, op, node.values[0], issue)
+        if self._is_text(field, custom):
+            return self._text(field, op, node.values[0], issue, custom)
         if field in _DATE_FIELDS:
             return self._date(field, op, node.values, issue)
-        present = self._values_of(field, issue)
+        present = self._custom_values(custom, issue) if field == "custom" else self._values_of(field, issue)
         if op in ("is", "is not"):
             return (not present) == (op == "is")
         if field == "key" and op in (">", ">=", "<", "<="):
@@ -466,6 +507,7 @@ class Evaluator:
         return bool(present) and not hits
 
     def _values_of(self, field: str, issue: JIssue) -> set[str]:
+        cloud = self.state.deployment == "cloud"
         getters: dict[str, Callable[[JIssue], set[str]]] = {
             "project": lambda i: {i.project.key.lower()},
             "key": lambda i: {i.key.lower(), i.id},
@@ -477,8 +519,19 @@ class Evaluator:
             "issuetype": lambda i: {i.issuetype.id},
             "assignee": lambda i: {i.assignee} if i.assignee else set(),
             "reporter": lambda i: {i.reporter},
+            # On Data Center ``parent`` means a sub-task's parent; epics link through "Epic Link".
+            "parent": lambda i: {i.parent.id} if i.parent and cloud else set(),
         }
         return getters[field](issue)
+
+    def _custom_values(self, custom: list[CustomField], issue: JIssue) -> set[str]:
+        out: set[str] = set()
+        for cf in custom:
+            if cf.id == self.state.epic_link_id:
+                out |= {issue.parent.id} if issue.parent else set()
+            else:
+                out |= search_terms(issue.custom.get(cf.id))
+        return out
 
     def _value_matches(self, field: str, value: Value, present: set[str], issue: JIssue) -> bool:
         if value.empty:
@@ -490,9 +543,12 @@ class Evaluator:
         if field == "project":
             project = self.state.find_project(text)
             return project is not None and project.key.lower() in present
-        if field == "key":
-            found = self.state.find_issue(text)
-            return found is not None and found.id in present
+        if field in ("key", "parent", "custom"):
+            found = self.state.find_visible(text)
+            if found is not None and found.id in present:
+                return True
+            if field != "custom":
+                return False
         if field == "category":
             cat = find_category(text)
             return cat is not None and cat.key in present
@@ -503,27 +559,28 @@ class Evaluator:
                 return not present
             return any(low in (r.name.lower(), r.id) and r.id in present for r in RESOLUTIONS)
         if field == "priority":
-            priority = find_priority({"id": text} if text.isdigit() else {"name": text})
-            return priority is not None and priority.id in present
+            # Issues keep the priority they had when the scheme changed; compare the whole priority.
+            return self._priority(text) == issue.priority
         if field == "issuetype":
             return any(low in (t.name.lower(), t.id) and t.id in present for t in ISSUE_TYPES)
         return low in present
 
     def _key_compare(self, op: str, value: Value, issue: JIssue) -> bool:
-        other = self.state.find_issue(value.text)
+        other = self.state.find_visible(value.text)
         if other is None or other.project is not issue.project:
             return False
         a, b = issue.number, other.number
         return {">": a > b, ">=": a >= b, "<": a < b, "<=": a <= b}[op]
 
-    @staticmethod
-    def _text(field: str, op: str, value: Value, issue: JIssue) -> bool:
+    def _text(self, field: str, op: str, value: Value, issue: JIssue, custom: list[CustomField]) -> bool:
+        texts = [plain_text(v) for v in issue.custom.values() if isinstance(v, str | dict)]
         parts = {
             "summary": [issue.summary],
-            "description": [adf_text(issue.description)],
-            "comment": [adf_text(c.body) for c in issue.comments],
+            "description": [plain_text(issue.description)] if issue.description is not None else [],
+            "comment": [plain_text(c.body) for c in issue.comments],
+            "custom": [plain_text(issue.custom[cf.id]) for cf in custom if cf.id in issue.custom],
         }
-        parts["text"] = parts["summary"] + parts["description"] + parts["comment"]
+        parts["text"] = parts["summary"] + parts["description"] + parts["comment"] + texts
         haystack = " ".join(parts[field]).lower()
         if op in ("is", "is not"):
             return (not haystack.strip()) == (op == "is")
@@ -603,16 +660,17 @@ class Evaluator:
         return keys[field](issue)
 
 
-def search(state: JiraState, jql: str, account: str, now: float) -> list[JIssue]:
-    """Run a JQL query over the store; raises :class:`JqlError` for invalid queries."""
+def search(state: JiraState, jql: str, account: str, now: float, *, warnings: list[str] | None = None) -> list[JIssue]:
+    """Run a JQL query over the issues the bot may see; raises :class:`JqlError` for invalid
+    queries (with ``warnings``, unknown values are listed there instead)."""
     query = parse(jql)
     evaluator = Evaluator(state, account, now)
     with state.lock:
         if query.where is not None:
-            evaluator.check(query.where)
+            evaluator.check(query.where, warnings)
         for name, _ in query.order:
             if name.lower() not in _ORDER_FIELDS:
                 raise _field_error(name)
         where = query.where
-        found = [i for i in state.issues() if where is None or evaluator.matches(where, i)]
+        found = [i for i in state.issues(visible=True) if where is None or evaluator.matches(where, i)]
         return evaluator.sort(found, query.order)

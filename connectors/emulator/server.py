@@ -1,4 +1,7 @@
-"""The :class:`Emulator`: both fake trackers on loopback, their data, and the knobs tests turn."""
+"""The :class:`Emulator`: both fake trackers on loopback, their data, and the knobs tests turn.
+
+Its Jira methods (acting in the site as a person or an admin) are in :mod:`.jira_person`.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, get_args
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -17,9 +20,9 @@ from .github_api import GitHubApp
 from .github_json import GitHubRenderer
 from .github_state import GitHubState
 from .jira_api import JiraApp
-from .jira_catalog import RESOLUTIONS, find_resolution
-from .jira_json import JiraRenderer
-from .jira_state import JiraState, account_id, adf_paragraph
+from .jira_model import Deployment, account_id
+from .jira_person import JiraPerson
+from .jira_state import JiraState
 from .ratelimit import RateLimiter
 from .request_log import RequestLog, RequestRecord
 from .wsgi import ServiceApp
@@ -69,13 +72,19 @@ def _handler_class(connections: _Connections) -> type[WSGIRequestHandler]:
     return Handler
 
 
-class Emulator:
-    """Fake GitHub and Jira Cloud REST APIs served on 127.0.0.1 for the real client libraries.
+class Emulator(JiraPerson):
+    """Fake GitHub and Jira REST APIs served on 127.0.0.1 for the real client libraries.
 
     Create, :meth:`start`, point PyGithub at :attr:`github_url` and jira at :attr:`jira_url`,
     then :meth:`stop`. Also a context manager. The ``github_*``/``jira_*`` methods act as a
     person in the tracker would; :attr:`faults` injects failures; :attr:`request_log` lists
     answered requests.
+
+    ``jira_deployment`` picks the Jira: ``"cloud"`` (REST v3 + v2, ADF, ``/search/jql``,
+    Basic ``email:token``) or ``"datacenter"`` (Server/Data Center 9.12: REST v2 only, wiki
+    strings, offset ``/search``, ``Authorization: Bearer <jira_token>``, epics through the
+    "Epic Link"/"Epic Name" fields). On Data Center the bot's user name is the local part of
+    ``jira_email``, and :attr:`jira_account_id` holds it.
     """
 
     def __init__(
@@ -97,15 +106,19 @@ class Emulator:
         host: str = "127.0.0.1",
         github_port: int = 0,
         jira_port: int = 0,
+        jira_deployment: Deployment = "cloud",
     ) -> None:
+        if jira_deployment not in get_args(Deployment):
+            raise ValueError(f"unknown jira_deployment {jira_deployment!r}: use cloud or datacenter")
         self.clock = Clock(clock) if clock is not None else Clock()
         self.faults = Faults(rate=fault_rate, seed=seed)
         self._log = RequestLog()
         self.github_state = GitHubState(self.clock)
-        self.jira_state = JiraState(self.clock)
+        self.jira_state = JiraState(self.clock, jira_deployment)
         self.github_login = github_login
         self.jira_email = jira_email
-        self.jira_account_id = account_id(jira_email)
+        dc = jira_deployment == "datacenter"
+        self.jira_account_id = jira_email.split("@", 1)[0] if dc else account_id(jira_email)
         self._host = host
         self._ports = {"github": github_port, "jira": jira_port}
         control = ControlApi(self)
@@ -125,6 +138,7 @@ class Emulator:
             clock=self.clock,
             email=jira_email,
             token=jira_token,
+            account=self.jira_account_id,
             rate_limit=(
                 RateLimiter(self.clock, jira_rate_limit, jira_rate_window) if jira_rate_limit is not None else None
             ),
@@ -294,84 +308,6 @@ class Emulator:
         """Comment on an issue as ``actor``."""
         r = self.github_state.repo(repo)
         self.github_state.add_comment(r, number, body, actor)
-
-    # --- Jira, as a person --------------------------------------------------------------
-
-    @property
-    def _jira(self) -> JiraRenderer:
-        return self.jira_app.renderer
-
-    def add_jira_project(self, key: str, name: str | None = None) -> JsonDict:
-        """Create project ``key``; returns its JSON."""
-        project = self.jira_state.add_project(key, name)
-        with self.jira_state.lock:
-            return self._jira.project(project)
-
-    def jira_issues(self, project: str) -> list[JsonDict]:
-        """Every issue of ``project`` as IssueBean JSON (all fields), oldest first."""
-        with self.jira_state.lock:
-            p = self.jira_state.project(project)
-            return [self._jira.issue(i) for i in self.jira_state.issues(p)]
-
-    def jira_issue(self, key: str) -> JsonDict:
-        """One issue as IssueBean JSON (all fields)."""
-        with self.jira_state.lock:
-            return self._jira.issue(self.jira_state.issue(key))
-
-    def jira_create_issue(
-        self,
-        project: str,
-        summary: str,
-        description: str | None = None,
-        *,
-        labels: Iterable[str] = (),
-        issuetype: str = "Task",
-        priority: str | None = None,
-    ) -> str:
-        """File an issue; ``description`` is plain text made into ADF. Returns the key."""
-        fields: JsonDict = {
-            "project": {"key": project},
-            "issuetype": {"name": issuetype},
-            "summary": summary,
-            "labels": list(labels),
-        }
-        if description is not None:
-            fields["description"] = adf_paragraph(description)
-        if priority is not None:
-            fields["priority"] = {"name": priority}
-        return self.jira_state.create_issue(fields, self.jira_account_id).key
-
-    def jira_transition(
-        self,
-        key: str,
-        status: str,
-        *,
-        category: str | None = None,
-        resolution: str | None = None,
-    ) -> JsonDict:
-        """Move an issue to ``status`` (created in ``category`` if new); returns its JSON.
-
-        A status in category ``done`` sets the resolution (default ``Done``) and resolution
-        date; any other status clears both.
-        """
-        with self.jira_state.lock:
-            issue = self.jira_state.issue(key)
-            target = self.jira_state.status(status, category)
-            found = None
-            if resolution is not None:
-                found = find_resolution({"name": resolution})
-                if found is None:
-                    known = ", ".join(r.name for r in RESOLUTIONS)
-                    raise ValueError(f"unknown resolution {resolution!r} (known: {known})")
-            self.jira_state.move(issue, target, found)
-            return self._jira.issue(issue)
-
-    def jira_add_comment(self, key: str, text: str) -> JsonDict:
-        """Comment on an issue (plain text made into ADF); returns the comment JSON."""
-        with self.jira_state.lock:
-            issue = self.jira_state.issue(key)
-            comment = self.jira_state.add_comment(issue, adf_paragraph(text), "5b10human0001")
-            return self._jira.comment(issue, comment)
 
     # --- seeding ------------------------------------------------------------------------
 
