@@ -37,6 +37,11 @@ class World:
         return self.workdir / "postmortems"
 
     @property
+    def jira_email(self) -> str | None:
+        """Cloud signs in with email + API token; Data Center with the token alone (a PAT)."""
+        return JIRA_EMAIL if self.emulator.jira_deployment == "cloud" else None
+
+    @property
     def teams_file(self) -> Path:
         return self.workdir / "teams.yaml"
 
@@ -51,7 +56,7 @@ class World:
             "database_url": self.database_url,
             "reports_dir": self.workdir / "reports",
             "jira_url": self.emulator.jira_url,
-            "jira_email": JIRA_EMAIL,
+            "jira_email": self.jira_email,
             "jira_token": JIRA_TOKEN,
             "github_url": self.emulator.github_url,
             "github_token": GITHUB_TOKEN,
@@ -76,7 +81,7 @@ class World:
                 "PMSYNC_DATABASE_URL": self.database_url,
                 "PMSYNC_REPORTS_DIR": str(self.workdir / "reports"),
                 "PMSYNC_JIRA_URL": self.emulator.jira_url,
-                "PMSYNC_JIRA_EMAIL": JIRA_EMAIL,
+                "PMSYNC_JIRA_EMAIL": self.jira_email or "",
                 "PMSYNC_JIRA_TOKEN": JIRA_TOKEN,
                 "PMSYNC_GITHUB_URL": self.emulator.github_url,
                 "PMSYNC_GITHUB_TOKEN": GITHUB_TOKEN,
