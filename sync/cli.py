@@ -112,7 +112,7 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser(
         "demo",
-        description="Start the built-in tracker emulator on loopback (Jira Cloud and GitHub), sync the example "
+        description="Start the built-in tracker emulator on loopback (Jira and GitHub), sync the example "
         "post-mortems through the real jira and PyGithub clients, play the teams working their items, and "
         "show the payment-outage post-mortem closing and its report being posted. No credentials needed.",
         help="watch a post-mortem's whole life against a built-in tracker emulator (no credentials)",
@@ -122,6 +122,12 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         help="keep the demo's files here (default: a temporary folder)",
+    )
+    demo.add_argument(
+        "--jira",
+        choices=("cloud", "datacenter"),
+        default="cloud",
+        help="let the emulator answer as Jira Cloud (default) or Jira Data Center",
     )
     return parser
 
@@ -144,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from sync.demo import DemoWorkdirError, run_demo
 
             try:
-                return run_demo(console, workdir=args.workdir)
+                return run_demo(console, workdir=args.workdir, jira=args.jira)
             except DemoWorkdirError as exc:
                 _error(err, "demo", exc)
                 return EXIT_CONFIG

@@ -5,13 +5,15 @@ from __future__ import annotations
 from rich.console import Console
 
 from sync.cycle import CycleResult
-from sync.plan import RecordItem, RegisterPostMortem
+from sync.plan import RecordItem, RecordPushed, RegisterPostMortem
 from sync.wording import plural, printable
 
 _MARKS = {
     "filed": "+",
     "linked": "=",
     "mirrored": "~",
+    "moved": "→",
+    "updated": "✎",
     "closed": "✔",
     "posted": "✉",
     "reopened": "↺",
@@ -19,7 +21,7 @@ _MARKS = {
     "error": "✗",
 }
 #: Bookkeeping actions: the store's copy of the definitions. Counted, not listed, in a dry run.
-_BOOKKEEPING = (RegisterPostMortem, RecordItem)
+_BOOKKEEPING = (RegisterPostMortem, RecordItem, RecordPushed)
 
 
 def _line(console: Console, text: str) -> None:

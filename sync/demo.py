@@ -24,6 +24,7 @@ from config.settings import Settings
 from config.teams import load_teams
 from connectors.base import ItemKey
 from connectors.emulator import Emulator
+from connectors.jira_site import Deployment
 from sync.cycle import Engine
 from sync.cycle_output import print_cycle
 from sync.logs import configure_logging
@@ -157,8 +158,8 @@ def _cycle(engine: Engine, console: Console, title: str) -> None:
     console.print()
 
 
-def run_demo(console: Console, workdir: Path | None = None) -> int:
-    """Run the demo end to end; returns the exit code."""
+def run_demo(console: Console, workdir: Path | None = None, jira: Deployment = "cloud") -> int:
+    """Run the demo end to end, with Jira as Cloud or as Data Center; returns the exit code."""
     source = examples_dir()
     clock = DemoClock(DEMO_START)
     with (
@@ -167,6 +168,7 @@ def run_demo(console: Console, workdir: Path | None = None) -> int:
             github_token=DEMO_GITHUB_TOKEN,
             jira_email=DEMO_JIRA_EMAIL,
             jira_token=DEMO_JIRA_TOKEN,
+            jira_deployment=jira,
             clock=clock.epoch,
         ) as emulator,
     ):
@@ -183,7 +185,8 @@ def run_demo(console: Console, workdir: Path | None = None) -> int:
         console.print(Rule("postmortem-sync demo", style="bold"))
         configure_logging("warning")
         console.print(
-            f"Tracker emulator on loopback: Jira Cloud at {emulator.jira_url}, GitHub at {emulator.github_url}.\n"
+            f"Tracker emulator on loopback: Jira {'Cloud' if jira == 'cloud' else 'Data Center'} at "
+            f"{emulator.jira_url}, GitHub at {emulator.github_url}.\n"
             f"Definitions: {postmortems}\nTeams:       {teams_file}\n"
             "The worker talks to both through the real jira and PyGithub clients.\n"
             f"Simulated time: the demo starts on {DEMO_START:%Y-%m-%d}, the day after the payment outage.\n",
@@ -195,7 +198,8 @@ def run_demo(console: Console, workdir: Path | None = None) -> int:
             database_url=f"sqlite:///{database}",
             reports_dir=work / "reports",
             jira_url=emulator.jira_url,
-            jira_email=DEMO_JIRA_EMAIL,
+            # Cloud signs in with email + API token, Data Center with a personal access token.
+            jira_email=DEMO_JIRA_EMAIL if jira == "cloud" else None,
             jira_token=DEMO_JIRA_TOKEN,
             github_url=emulator.github_url,
             github_token=DEMO_GITHUB_TOKEN,

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from sync.demo import examples_dir
 from tests.e2e import World, make_world
 
@@ -140,3 +142,19 @@ def test_sync_once_exit_code_says_a_definition_failed(world: World) -> None:
     assert out.returncode == 1
     assert "bad.yaml:" in out.stdout and "invalid definition skipped" in out.stdout
     assert world.issue_count() == 9
+
+
+@pytest.mark.parametrize("jira", ["cloud", "datacenter"])
+def test_the_demo_reaches_the_end_on_either_jira(jira: str, tmp_path: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from sync.demo import run_demo
+
+    out = io.StringIO()
+    assert run_demo(Console(file=out, width=120), workdir=tmp_path / "demo", jira=jira) == 0  # type: ignore[arg-type]
+    text = out.getvalue()
+    assert ("Jira Cloud" if jira == "cloud" else "Jira Data Center") in text
+    assert "filed 9" in text and "report posted on acme/payments#1" in text
+    assert "nothing changed in the trackers" in text and "Demo finished." in text
