@@ -273,3 +273,35 @@ def test_unreachable_tracker_and_unknown_project_say_what_to_check(world: World)
     assert any("check PLATX, the jira target of Platform Team in the teams file" in m for m in messages)
     assert any("could not connect to http://127.0.0.1:9 (check PMSYNC_GITHUB_URL)" in m for m in messages)
     assert world.issue_count() == 0
+
+
+def test_a_tracking_issue_created_on_github_gets_the_report_and_is_closed(world: World) -> None:
+    path = world.postmortems / "inc-2024-042-payment-pipeline.yaml"
+    path.write_text(path.read_text().replace("tracking_issue: acme/payments#1", "create_tracking_issue: Payments Team"))
+    engine = world.engine()
+    engine.run_cycle()
+    tracking = engine.store.snapshot().tracking["INC-2024-042"]
+    assert tracking.issue_key is not None
+    repo, number = tracking.issue_key.split("#")
+    issue = world.emulator.github_issue(repo, int(number))
+    assert "postmortem-sync:tracking INC-2024-042" in issue["body"]
+    for key, item in engine.store.snapshot().items.items():
+        if key.postmortem_id != "INC-2024-042":
+            continue
+        if item.tracker == "jira":
+            world.emulator.jira_transition(item.issue_key or "", "Done")
+        else:
+            r, n = (item.issue_key or "").split("#")
+            world.emulator.github_set_state(r, int(n), state="closed", state_reason="completed")
+    result = engine.run_cycle()
+    assert result.ok, [e.message for e in result.events if e.kind == "error"]
+    issue = world.emulator.github_issue(repo, int(number))
+    assert (issue["state"], issue["state_reason"]) == ("closed", "completed")
+    assert engine.store.snapshot().postmortems["INC-2024-042"].report_url
+    # A lost store finds the tracking issue again by its marker instead of creating another.
+    engine.store.close()
+    (world.workdir / "state.db").unlink()
+    again = world.engine()
+    again.run_cycle()
+    assert again.store.snapshot().tracking["INC-2024-042"].issue_key == tracking.issue_key
+    again.store.close()

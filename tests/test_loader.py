@@ -264,6 +264,29 @@ BAD_DEFINITIONS: list[tuple[str, str, int | None, str | None, str]] = [
         "already set on line 3",
     ),
     (
+        "tracking issue created for an unknown team",
+        _change("tracking_issue: acme/payments#12", "create_tracking_issue: Platfrom Team"),
+        23,
+        "create_tracking_issue",
+        'did you mean "Platform Team"',
+    ),
+    (
+        "tracking issue named and asked for",
+        _change(
+            "tracking_issue: acme/payments#12", "tracking_issue: acme/payments#12\ncreate_tracking_issue: Platform Team"
+        ),
+        24,
+        "create_tracking_issue",
+        "cannot be used together with tracking_issue",
+    ),
+    (
+        "empty withdrawal reason",
+        _change("    priority: high\n", "    priority: high\n    withdrawn: ''\n"),
+        23,
+        "action_items[1].withdrawn",
+        "",
+    ),
+    (
         "yaml syntax",
         _change("title: Checkout slowed down", "title: Outage: checkout"),
         2,

@@ -323,3 +323,17 @@ def test_a_markdown_file_named_explicitly_is_always_read(tmp_path: Path) -> None
     readme = _write(tmp_path, "README.md", "# Post-mortems\n")
     result = load_definitions([readme], TEAMS)
     assert [(e.line, e.message) for e in result.errors] == [(1, NO_FRONT_MATTER)]
+
+
+def test_a_withdrawn_column_is_optional_and_empty_cells_mean_not_withdrawn(tmp_path: Path) -> None:
+    text = _change(
+        ACTION_TABLE,
+        ACTION_TABLE.replace("| Priority |", "| Priority | Withdrawn |", 1)
+        .replace("|----------|\n", "|----------|-----------|\n", 1)
+        .replace("| Critical |", "| Critical | superseded by AI-2 |")
+        .replace("| high |", "| high | |"),
+    )
+    pm = read_definition(_write(tmp_path, "inc.md", text), TEAMS).postmortem
+    assert [(i.id, i.withdrawn) for i in pm.action_items] == [("AI-1", "superseded by AI-2"), ("AI-2", None)]
+    tracked = _change("tracking_issue: acme/payments#12", "create_tracking_issue: Platform Team")
+    assert read_definition(_write(tmp_path, "t.md", tracked), TEAMS).postmortem.create_tracking_issue == "Platform Team"
