@@ -237,9 +237,9 @@ class Tracker(Protocol):
         tracker cannot."""
         ...
 
-    def move_issue(self, ref: IssueRef, goal: MoveGoal, comment_markdown: str | None = None) -> IssueState:
-        """Move the issue to ``done`` or ``wont-fix`` (nothing if it is there already), with
-        an optional comment saying why; returns the state read back afterwards."""
+    def move_issue(self, ref: IssueRef, goal: MoveGoal) -> IssueState:
+        """Move the issue to ``done`` or ``wont-fix`` (nothing if it is there already);
+        returns the state read back afterwards."""
         ...
 
     def close(self) -> None:

@@ -148,19 +148,25 @@ class GitHubTracker:
 
     def update_issue(self, ref: IssueRef, new: NewIssue) -> None:
         issue = self._repo(ref.target).get_issue(int(ref.id))
-        self._call(f"PATCH issue {ref.key}", lambda: issue.edit(title=new.title, body=self._body(new)), write=True)
+        # The priority is a label: swap it, keep every other label people added.
+        current = self._call(f"GET issue {ref.key}", lambda: [label.name for label in issue.labels])
+        labels = [name for name in current if not name.startswith(priority_label(""))]
+        labels.append(priority_label(new.priority))
+        self._call(
+            f"PATCH issue {ref.key}",
+            lambda: issue.edit(title=new.title, body=self._body(new), labels=labels),
+            write=True,
+        )
 
     def set_parent(self, ref: IssueRef, parent: IssueRef) -> None:
         raise PermanentError(f"cannot put {ref.key} under {parent.key}: GitHub issues are not linked to a parent")
 
-    def move_issue(self, ref: IssueRef, goal: MoveGoal, comment_markdown: str | None = None) -> IssueState:
+    def move_issue(self, ref: IssueRef, goal: MoveGoal) -> IssueState:
         wanted = ItemStatus.COMPLETED if goal == "done" else ItemStatus.WONT_FIX
         state = self.get_issue(ref)
         if state.status == wanted:
             return state
         issue = self._repo(ref.target).get_issue(int(ref.id))
-        if comment_markdown:
-            self._call(f"POST comment on {ref.key}", lambda: issue.create_comment(comment_markdown), write=True)
         reason = "completed" if goal == "done" else "not_planned"
         self._call(f"PATCH issue {ref.key}", lambda: issue.edit(state="closed", state_reason=reason), write=True)
         return self.get_issue(ref)

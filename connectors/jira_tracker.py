@@ -42,7 +42,7 @@ from connectors.base import (
 )
 from connectors.edge import CallEdge, VendorError
 from connectors.errors import secret_forms
-from connectors.jira_fields import FieldDef
+from connectors.jira_fields import FieldDef, FieldError
 from connectors.jira_search import cursor_pages, offset_pages
 from connectors.jira_site import (
     DeploymentSetting,
@@ -138,6 +138,7 @@ class JiraTracker:
             **auth,
         )
         self._fields = _BASE_FIELDS
+        self._epic_link_id: str | None = None
 
     # -- discovery ----------------------------------------------------------------------
 
@@ -171,8 +172,9 @@ class JiraTracker:
         )
         try:
             epic_link = facts.epic_link()
-        except Exception:  # reported per project by resolve_project
+        except FieldError:  # reported per project by resolve_project
             epic_link = None
+        self._epic_link_id = epic_link.id if epic_link else None
         self._fields = _BASE_FIELDS + (("parent",) if cloud else ((epic_link.id,) if epic_link else ()))
         # The client translates field names through GET /field before searching; the
         # fields asked for are ids already, so seed its cache with them.
@@ -192,7 +194,7 @@ class JiraTracker:
         if setup is None:
             setup = self._setups[project] = resolve_project(project, _NO_RULES, facts)
         if isinstance(setup, SiteProblem):
-            raise MisconfiguredError(f"the teams file does not fit this Jira site: {setup}")
+            raise MisconfiguredError(self._edge.scrub(f"the teams file does not fit this Jira site: {setup}"))
         return setup
 
     @property
@@ -209,7 +211,9 @@ class JiraTracker:
             ) from exc
         problems = [str(s) for s in self._setups.values() if isinstance(s, SiteProblem)]
         if problems:
-            raise MisconfiguredError("the teams file does not fit this Jira site: " + "; ".join(problems))
+            raise MisconfiguredError(
+                self._edge.scrub("the teams file does not fit this Jira site: " + "; ".join(problems))
+            )
         kind = "Cloud" if facts.deployment == "cloud" else "Server/Data Center"
         return TrackerInfo(
             kind="jira",
@@ -247,8 +251,8 @@ class JiraTracker:
         detail = str(name or "?") + (f" / {resolution}" if resolution else "")
         parent = fields.get("parent")
         parent_key = parent.get("key") if isinstance(parent, dict) else None
-        if parent_key is None and len(self._fields) > len(_BASE_FIELDS):
-            epic = fields.get(self._fields[-1])
+        if parent_key is None and self._epic_link_id:
+            epic = fields.get(self._epic_link_id)
             parent_key = epic if isinstance(epic, str) and epic else None
         labels = fields.get("labels")
         return IssueState(
@@ -398,7 +402,7 @@ class JiraTracker:
     def set_parent(self, ref: IssueRef, parent: IssueRef) -> None:
         self._edit(ref, self._parent_fields(parent), f"PUT issue {ref.key} under {parent.key}")
 
-    def move_issue(self, ref: IssueRef, goal: MoveGoal, comment_markdown: str | None = None) -> IssueState:
+    def move_issue(self, ref: IssueRef, goal: MoveGoal) -> IssueState:
         wanted = ItemStatus.COMPLETED if goal == "done" else ItemStatus.WONT_FIX
         state = self.get_issue(ref)
         if state.status == wanted:
@@ -418,10 +422,8 @@ class JiraTracker:
                 wont_fix_resolutions=rules.wont_fix_resolutions,
             )
         except NoTransition as exc:
-            raise PermanentError(f"cannot move {state.ref.key} from {state.detail} to {goal}: {exc}") from None
-        if comment_markdown:
-            body = self._body(comment_markdown)
-            self._call(f"POST comment on {state.ref.key}", lambda: self._jira.add_comment(ref.id, body), write=True)
+            message = f"cannot move {state.ref.key} from {state.detail} to {goal}: {exc}"
+            raise PermanentError(self._edge.scrub(message)) from None
         fields = {"resolution": {"name": choice.resolution}} if choice.resolution else {}
         self._call(
             f"POST transition {choice.transition.name} of {state.ref.key}",
@@ -437,8 +439,10 @@ class JiraTracker:
                 else "pin the transition to use with transitions: {done: ID} in the teams file"
             )
             raise PermanentError(
-                f"moved {state.ref.key} with {choice.transition.describe()}, but it reads back as "
-                f"{after.status.value}, not {wanted.value}: {hint}"
+                self._edge.scrub(
+                    f"moved {state.ref.key} with {choice.transition.describe()}, but it reads back as "
+                    f"{after.status.value}, not {wanted.value}: {hint}"
+                )
             )
         return after
 

@@ -34,6 +34,11 @@ def report_marker(postmortem_id: str, edition: int = 0) -> str:
     return f"postmortem-sync:report[{postmortem_id}][{edition}]"
 
 
+def withdrawn_marker(key: ItemKey) -> str:
+    """The marker of the comment that says why an item was withdrawn."""
+    return f"postmortem-sync:withdrawn[{key.postmortem_id}/{key.item_id}]"
+
+
 def find_item_marker(text: str | None) -> ItemKey | None:
     """The item marker in ``text``, if any (the last one wins: it is appended last)."""
     if not text:

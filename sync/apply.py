@@ -13,7 +13,7 @@ from pathlib import Path
 import structlog
 
 from connectors.base import IssueState, ItemKey, PermanentError, Tracker, TrackerError
-from connectors.markers import report_marker
+from connectors.markers import report_marker, withdrawn_marker
 from sync.model import PostMortem
 from sync.plan import (
     Action,
@@ -185,7 +185,11 @@ class Applier:
                     )
                 )
             case MoveIssue():
-                state = self.trackers[action.ref.tracker].move_issue(action.ref, action.goal, action.comment)
+                tracker = self.trackers[action.ref.tracker]
+                if action.comment:
+                    # Said once, even if the move fails and is tried again next cycle.
+                    tracker.post_comment(action.ref.key, action.comment, withdrawn_marker(action.key))
+                state = tracker.move_issue(action.ref, action.goal)
                 self.store.record_moved(action.key, now)
                 self._status(action.key, state, now)
                 what = "closed as won't do (withdrawn)" if action.goal == "wont-fix" else "moved to done"

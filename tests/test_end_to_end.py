@@ -305,3 +305,28 @@ def test_a_tracking_issue_created_on_github_gets_the_report_and_is_closed(world:
     again.run_cycle()
     assert again.store.snapshot().tracking["INC-2024-042"].issue_key == tracking.issue_key
     again.store.close()
+
+
+def test_definition_edits_reach_a_github_issue_once_with_its_priority_label(world: World) -> None:
+    engine = world.engine()
+    engine.run_cycle()
+    key = engine.store.snapshot().items[ItemKey("INC-2024-042", "AI-3")].issue_key or ""
+    repo, number = key.split("#")
+    world.emulator.github_add_label(repo, int(number), "needs-design")
+    path = world.postmortems / "inc-2024-042-payment-pipeline.yaml"
+    text = path.read_text()
+    assert "    deadline: 2024-04-02\n    priority: high\n" in text
+    path.write_text(
+        text.replace(
+            "    deadline: 2024-04-02\n    priority: high\n", "    deadline: 2024-04-09\n    priority: critical\n"
+        )
+    )
+    assert "updated" in [e.kind for e in engine.run_cycle().events]
+    issue = world.emulator.github_issue(repo, int(number))
+    labels = {label["name"] for label in issue["labels"]}
+    assert "priority: critical" in labels and "priority: high" not in labels
+    assert {"needs-design", "postmortem-sync", "postmortem"} <= labels
+    assert "2024-04-09" in issue["body"] and "postmortem-sync:item INC-2024-042/AI-3" in issue["body"]
+    assert issue["state"] == "open"
+    assert "updated" not in [e.kind for e in engine.run_cycle().events]
+    engine.store.close()

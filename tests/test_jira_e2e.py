@@ -314,7 +314,11 @@ def test_no_fitting_transition_fails_clearly_then_the_team_says_what_fits(site: 
     platform_team(site, "    wont_fix_statuses: [Abandoned]\n")
     engine = site.engine()
     engine.run_cycle()
-    assert engine.store.snapshot().items[ItemKey(PAYMENT, "AI-5")].status is ItemStatus.WONT_FIX
+    item = engine.store.snapshot().items[ItemKey(PAYMENT, "AI-5")]
+    assert item.status is ItemStatus.WONT_FIX
+    # Three tries, one comment saying why.
+    comments = site.emulator.jira_issue(item.issue_key)["fields"]["comment"]["comments"]
+    assert sum("dropped" in text_of(c["body"]) for c in comments) == 1
     engine.store.close()
 
 
