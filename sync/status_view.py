@@ -86,6 +86,7 @@ def collect(store: Store, today: date) -> dict[str, Any]:
                         "finished_at": _iso(i.finished_at),
                         "status_seen_at": _iso(i.status_seen_at),
                         "in_definition": i.in_definition,
+                        "withdrawn": i.withdrawn,
                         "problem": i.last_error,
                     }
                     for i in items
@@ -112,10 +113,16 @@ def render(data: dict[str, Any], console: Console) -> None:
     if not data["postmortems"]:
         console.print("No post-mortems in the store yet: run [bold]postmortem-sync sync --once[/bold] first.")
     for pm in data["postmortems"]:
-        done = sum(1 for i in pm["items"] if i["status"] in (ItemStatus.COMPLETED.value, ItemStatus.WONT_FIX.value))
+        done = sum(
+            1
+            for i in pm["items"]
+            if i["status"] in (ItemStatus.COMPLETED.value, ItemStatus.WONT_FIX.value, "withdrawn")
+        )
         title = f"{pm['id']}  {pm['title']}  [{pm['state']}, {done} of {len(pm['items'])} finished]"
         # A heading of its own: a table title is cut to the table's width.
         console.print(_text(title, style="bold"), soft_wrap=True)
+        if pm["tracking_issue"]:
+            console.print(_text(f"  tracking issue: {pm['tracking_issue']}"), soft_wrap=True)
         table = Table(expand=False)
         for column in ("Item", "Team", "Issue", "Status", "Deadline", "Priority", "Note"):
             # Fold rather than cut: an issue key with an ellipsis cannot be looked up.
@@ -124,6 +131,7 @@ def render(data: dict[str, Any], console: Console) -> None:
             notes = Text("; ").join(
                 [Text("overdue", style="red")] * item["overdue"]
                 + [Text("removed from definition")] * (not item["in_definition"])
+                + [_text(f"withdrawn: {item['withdrawn']}")] * bool(item["withdrawn"])
                 + [Text("problem, see below", style="magenta")] * bool(item["problem"])
             )
             # Text from definitions and trackers is shown as written, never read as markup.
