@@ -95,6 +95,15 @@ class Settings(BaseSettings):
                 raise ValueError("contains characters a token cannot have (spaces, non-ASCII or control characters)")
         return value
 
+    @field_validator("jira_deployment", mode="before")
+    @classmethod
+    def _deployment_words(cls, value: object) -> object:
+        # Jira Server and Data Center speak the same API.
+        if isinstance(value, str):
+            value = value.strip().lower().replace(" ", "").replace("-", "").replace("_", "")
+            return "datacenter" if value == "server" else value
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -132,10 +141,16 @@ class Settings(BaseSettings):
             raise ValueError("PMSYNC_JIRA_TOKEN is set but PMSYNC_JIRA_URL is not: set PMSYNC_JIRA_URL")
         if self.jira_email and not self.jira_url:
             raise ValueError("PMSYNC_JIRA_EMAIL is set but PMSYNC_JIRA_URL is not: set PMSYNC_JIRA_URL")
-        if self.jira_url and self.jira_is_cloud and self.jira_deployment != "datacenter" and not self.jira_email:
+        if self.jira_url and self.jira_is_cloud and not self.jira_email:
+            why = "PMSYNC_JIRA_DEPLOYMENT=cloud" if self.jira_deployment == "cloud" else "its address"
             raise ValueError(
-                f"PMSYNC_JIRA_URL ({self.jira_url}) is a Jira Cloud site, which needs an email with "
-                "its API token: set PMSYNC_JIRA_EMAIL to the account the token belongs to"
+                f"PMSYNC_JIRA_URL ({self.jira_url}) is Jira Cloud (by {why}), which signs in with an email and "
+                "an API token: set PMSYNC_JIRA_EMAIL to the account the token belongs to"
+            )
+        if self.jira_deployment == "datacenter" and self.jira_email:
+            raise ValueError(
+                "PMSYNC_JIRA_DEPLOYMENT is datacenter, which signs in with a personal access token alone: "
+                "unset PMSYNC_JIRA_EMAIL and put the token in PMSYNC_JIRA_TOKEN"
             )
         return self
 

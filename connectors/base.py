@@ -239,7 +239,8 @@ class Tracker(Protocol):
 
     def move_issue(self, ref: IssueRef, goal: MoveGoal) -> IssueState:
         """Move the issue to ``done`` or ``wont-fix`` (nothing if it is there already);
-        returns the state read back afterwards."""
+        returns the state read back afterwards, which may still not be the goal (a status
+        the mapping reads otherwise). Raises :class:`PermanentError` when it cannot move it."""
         ...
 
     def close(self) -> None:

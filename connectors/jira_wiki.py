@@ -19,9 +19,11 @@ from markdown_it.tree import SyntaxTreeNode
 __all__ = ["markdown_to_wiki"]
 
 _MD: Final = MarkdownIt("commonmark").enable(["table", "strikethrough"])
-_ALWAYS: Final = re.compile(r"([\\{}\[\]|])")
-#: Formatting characters are only special at the start of a word.
-_WORD_START: Final = re.compile(r"(^|(?<=[\s(]))([*_+^~?-])")
+_ALWAYS: Final = re.compile(r"([{}\[\]|])")
+#: Formatting characters are only special at the start of a word (``!`` embeds an image).
+_WORD_START: Final = re.compile(r"(^|(?<=[\s(]))([*_+^~?!-])")
+#: Two backslashes are a line break in wiki markup; a lone one is shown as it is.
+_BACKSLASHES: Final = re.compile(r"\\(?=\\)")
 _COMMENT_RE: Final = re.compile(r"<!--.*?-->", re.DOTALL)
 _MARKS: Final = {"strong": "*", "em": "_", "s": "-"}
 
@@ -122,4 +124,6 @@ def _inline(nodes: Sequence[SyntaxTreeNode]) -> str:
 
 
 def _escape(text: str) -> str:
+    # A backslash before another is spaced out, so C:\\share stays text, not a line break.
+    text = _BACKSLASHES.sub("\\ ", text)
     return _WORD_START.sub(r"\1\\\2", _ALWAYS.sub(r"\\\1", text))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import structlog
 
-from connectors.base import IssueState, ItemKey, PermanentError, Tracker, TrackerError
+from connectors.base import IssueState, ItemKey, ItemStatus, PermanentError, Tracker, TrackerError
 from connectors.markers import report_marker, withdrawn_marker
 from sync.model import PostMortem
 from sync.plan import (
@@ -177,11 +177,14 @@ class Applier:
             case RecordPushed():
                 self.store.record_pushed(action.key, action.pushed)
             case SetParent():
-                self.trackers[action.ref.tracker].set_parent(action.ref, action.parent)
-                self.store.record_parent(action.key, action.parent.key)
+                parent = self.store.link_of(action.parent)
+                if parent is None or not parent.linked or parent.tracker != action.ref.tracker:
+                    return  # not filed yet: next cycle
+                self.trackers[action.ref.tracker].set_parent(action.ref, parent.ref())
+                self.store.record_parent(action.key, parent.issue_key)
                 self.events.append(
                     Event(
-                        "linked", str(action.key), f"{action.ref.key} is now under {action.parent.key}", action.ref.url
+                        "linked", str(action.key), f"{action.ref.key} is now under {parent.issue_key}", action.ref.url
                     )
                 )
             case MoveIssue():
@@ -192,10 +195,30 @@ class Applier:
                 state = tracker.move_issue(action.ref, action.goal)
                 self.store.record_moved(action.key, now)
                 self._status(action.key, state, now)
+                wanted = ItemStatus.COMPLETED if action.goal == "done" else ItemStatus.WONT_FIX
                 what = "closed as won't do (withdrawn)" if action.goal == "wont-fix" else "moved to done"
+                if state.status is not wanted:
+                    what = f"moved for {action.goal} but reads back as {state.status.value}"
                 self.events.append(
                     Event("moved", str(action.key), f"{state.ref.key} {what} [{state.detail}]", state.ref.url)
                 )
+                if state.status is not wanted:
+                    self._misread_move(action, state)
+
+    def _misread_move(self, action: MoveIssue, state: IssueState) -> None:
+        """The issue moved, but its new status does not mean what was asked: say what to set."""
+        stored = self.store.link_of(action.key)
+        team = stored.team if stored is not None else "its team"
+        if action.goal == "wont-fix":
+            hint = (
+                f"if [{state.detail}] means the work will not be done, add that status to wont_fix_statuses "
+                f"(or the resolution to wont_fix_resolutions) of {team} in the teams file"
+            )
+        else:
+            hint = f"pin the transition to use with transitions: {{done: ID}} for {team} in the teams file"
+        message = f"{state.ref.key} reads back as {state.status.value}, not {action.goal}: {hint}"
+        self.store.record_item_error(action.key, message)
+        self.events.append(Event("error", str(action.key), message, state.ref.url))
 
     def _create(self, action: CreateIssue, now: datetime) -> None:
         tracker = self.trackers[action.tracker]

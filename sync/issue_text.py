@@ -41,7 +41,7 @@ def incident_window(pm: PostMortem) -> str:
     return f"detected {start}, resolved after {minutes} min"
 
 
-def issue_body(pm: PostMortem, item: ActionItem, team_name: str) -> str:
+def issue_body(pm: PostMortem, item: ActionItem, team_name: str, team: Team) -> str:
     """The issue body in Markdown (converted to Atlassian Document Format for Jira)."""
     lines = [
         f"**Action item {item.id} of post-mortem {pm.id}: {pm.title}**",
@@ -66,11 +66,16 @@ def issue_body(pm: PostMortem, item: ActionItem, team_name: str) -> str:
     lines += [
         "",
         "---",
-        f"_Filed by postmortem-sync for {team_name}. Close this issue when the work is done, "
-        "or close it as not planned if the team decides against it: the post-mortem follows "
+        f"_Filed by postmortem-sync for {team_name}. {_how_to_finish(team)} The post-mortem follows "
         "this issue's status and closes when all of its action items are finished._",
     ]
     return "\n".join(lines)
+
+
+def _how_to_finish(team: Team) -> str:
+    if team.tracker == "jira":
+        return "Resolve this issue when the work is done, or resolve it as Won't Do if the team decides against it."
+    return "Close this issue when the work is done, or close it as not planned if the team decides against it."
 
 
 def new_issue(pm: PostMortem, item: ActionItem, team_name: str, team: Team) -> NewIssue:
@@ -78,7 +83,7 @@ def new_issue(pm: PostMortem, item: ActionItem, team_name: str, team: Team) -> N
         item=ItemKey(pm.id, item.id),
         target=team.target,
         title=issue_title(pm, item),
-        body_markdown=issue_body(pm, item, team_name),
+        body_markdown=issue_body(pm, item, team_name, team),
         priority=item.priority.value,
         deadline=item.deadline,
         labels=tuple(team.labels),
@@ -95,17 +100,24 @@ def fingerprint(item: ActionItem) -> str:
 _PRIORITY_ORDER = ("critical", "high", "medium", "low")
 
 
+def issue_fingerprint(issue: NewIssue) -> str:
+    """Everything a tracking issue says, in 16 hex digits."""
+    text = "\x1f".join((issue.title, issue.body_markdown, issue.deadline.isoformat(), issue.priority))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def tracking_record_fields(pm: PostMortem) -> tuple[str, date, str]:
     """(description, deadline, priority) of a post-mortem's tracking issue: it is due when
-    its last action item is, and as urgent as its most urgent one."""
-    deadline = max(item.deadline for item in pm.action_items)
-    priority = min((item.priority.value for item in pm.action_items), key=_PRIORITY_ORDER.index)
+    its last live action item is, and as urgent as its most urgent one."""
+    live = [item for item in pm.action_items if not item.withdrawn] or list(pm.action_items)
+    deadline = max(item.deadline for item in live)
+    priority = min((item.priority.value for item in live), key=_PRIORITY_ORDER.index)
     return f"Post-mortem {pm.id}: {pm.title}", deadline, priority
 
 
 def tracking_issue(pm: PostMortem, team_name: str, team: Team) -> NewIssue:
     """The tracking issue the worker creates for a post-mortem (an Epic in Jira)."""
-    description, deadline, priority = tracking_record_fields(pm)
+    _, deadline, priority = tracking_record_fields(pm)
     lines = [
         f"**Tracking issue of post-mortem {pm.id}: {pm.title}** (severity {pm.severity})",
         "",
@@ -129,7 +141,7 @@ def tracking_issue(pm: PostMortem, team_name: str, team: Team) -> NewIssue:
     return NewIssue(
         item=ItemKey.tracking(pm.id),
         target=team.target,
-        title=_clip(f"[{pm.id}] {description}", TITLE_LIMIT),
+        title=_clip(f"[{pm.id}] Post-mortem follow-through: {pm.title}", TITLE_LIMIT),
         body_markdown="\n".join(lines),
         priority=priority,
         deadline=deadline,

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from config.teams import Team
 from connectors.base import IssueRef, IssueState, ItemKey, ItemStatus, MoveGoal, NewIssue
-from sync.issue_text import fingerprint, new_issue, tracking_issue, tracking_record_fields
+from sync.issue_text import fingerprint, issue_fingerprint, new_issue, tracking_issue, tracking_record_fields
 from sync.model import ActionItem, PostMortem
 from sync.store import Snapshot, StoredItem, StoredPostMortem
 
@@ -194,14 +194,15 @@ class RecordPushed:
 
 @dataclass(frozen=True)
 class SetParent:
-    """Put an action item's issue under the post-mortem's tracking issue."""
+    """Put an action item's issue under the post-mortem's tracking issue. The tracking
+    issue's link is looked up when this is applied: it may be created in the same cycle."""
 
     key: ItemKey
     ref: IssueRef
-    parent: IssueRef
+    parent: ItemKey
 
     def describe(self) -> str:
-        return f"put {self.ref.key} ({self.key}) under the tracking issue {self.parent.key}"
+        return f"put {self.ref.key} ({self.key}) under the tracking issue of {self.parent.postmortem_id}"
 
 
 @dataclass(frozen=True)
@@ -365,11 +366,20 @@ def _plan_postmortem(
             out.append(RecordPushed(key, pushed))
         elif stored.pushed != pushed:
             out.append(UpdateIssue(key, state.ref, issue, pushed))
-        if parent is not None and tracking is not None and stored.parent_key != tracking.ref.key:
-            out.append(SetParent(key, state.ref, tracking.ref))
+        if parent is not None and _needs_parent(stored, tracking, cycle.snapshot.tracking.get(pm.id)):
+            out.append(SetParent(key, state.ref, parent))
 
     out += _plan_closure(pm, stored_pm, cycle, tracking)
     return out
+
+
+def _needs_parent(stored: StoredItem, tracking: _Tracking | None, tracking_row: StoredItem | None) -> bool:
+    """Whether a filed item still has to be put under its tracking issue: not yet under the
+    one that exists, or under none while it is being created (looked up when applied)."""
+    if tracking is not None:
+        return stored.parent_key != tracking.ref.key
+    not_filed_yet = tracking_row is None or not tracking_row.linked
+    return not_filed_yet and stored.parent_key is None
 
 
 @dataclass(frozen=True)
@@ -402,12 +412,20 @@ def _plan_tracking(pm: PostMortem, teams: Mapping[str, Team], cycle: _Cycle, out
     key = ItemKey.tracking(pm.id)
     stored = cycle.snapshot.tracking.get(pm.id)
     record = _tracking_record(pm, team_name, team)
-    out += _plan_issue(key, record, stored, cycle, _Filing(team_name, tracking_issue(pm, team_name, team)))
+    issue = tracking_issue(pm, team_name, team)
+    pushed = issue_fingerprint(issue)
+    out += _plan_issue(key, record, stored, cycle, _Filing(team_name, issue, pushed=pushed))
     if stored is None or not stored.linked:
         return None
     state = cycle.fresh.get(key)
     if state is not None and state.status is ItemStatus.GONE:
         return None
+    if state is not None:
+        # Its text lists the items: keep it in step with edits and withdrawals, once each.
+        if stored.pushed is None:
+            out.append(RecordPushed(key, pushed))
+        elif stored.pushed != pushed:
+            out.append(UpdateIssue(key, state.ref, issue, pushed))
     return _Tracking(key, stored.tracker, state.ref if state else stored.ref(), state, stored.moved_at)
 
 

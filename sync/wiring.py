@@ -64,7 +64,8 @@ def build_trackers(settings: Settings, teams: Mapping[str, Team] | None = None) 
             timeout=settings.http_timeout,
             deployment=settings.jira_deployment,
             projects=jira_rules(teams or {}),
-            auth_hint="check PMSYNC_JIRA_EMAIL and PMSYNC_JIRA_TOKEN"
+            auth_hint="check PMSYNC_JIRA_EMAIL and PMSYNC_JIRA_TOKEN (Jira Server/Data Center signs in with a "
+            "personal access token alone: leave PMSYNC_JIRA_EMAIL unset)"
             if settings.jira_email
             else "check PMSYNC_JIRA_TOKEN (and PMSYNC_JIRA_EMAIL for Jira Cloud)",
             url_hint="check PMSYNC_JIRA_URL",

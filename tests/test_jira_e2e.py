@@ -14,7 +14,8 @@ import pytest
 
 from connectors.base import ItemKey, ItemStatus
 from connectors.emulator import jql
-from tests.e2e import CERT, PAYMENT, World, kinds, make_world
+from connectors.jira_tracker import JiraTracker
+from tests.e2e import CERT, JIRA_EMAIL, JIRA_TOKEN, PAYMENT, World, kinds, make_world
 
 PAYMENT_FILE = "inc-2024-042-payment-pipeline.yaml"
 #: The example's Jira items and what the definitions say of them.
@@ -127,8 +128,14 @@ def test_data_center_signs_in_with_a_personal_access_token(tmp_path: Path) -> No
 
 
 def test_the_old_search_on_cloud_is_reported_loudly_and_never_retried(world: World) -> None:
-    # Told it is Data Center, the worker uses the offset search Cloud has removed.
-    engine = world.engine(jira_deployment="datacenter")
+    # Told it is Data Center, the worker uses the offset search Cloud has removed. (The
+    # settings refuse an email with datacenter; a Cloud site signing in some other way,
+    # e.g. OAuth, could still be told so.)
+    engine = world.engine()
+    engine.trackers = {
+        **engine.trackers,
+        "jira": JiraTracker(world.emulator.jira_url, email=JIRA_EMAIL, token=JIRA_TOKEN, deployment="datacenter"),
+    }
     result = engine.run_cycle()
     assert not result.ok
     assert world.emulator.jira_issues("PLAT") == []
@@ -304,12 +311,15 @@ def test_no_fitting_transition_fails_clearly_then_the_team_says_what_fits(site: 
     assert len(errors) == 1
     assert "no transition leads to a won't-do status" in errors[0]
     assert "Abandon [id 102] -> Abandoned" in errors[0] and "Finish [id 101] -> Done" in errors[0]
+    assert "pin the transition for Platform Team with transitions: {wont_fix: ID}" in errors[0]
 
     # Pinning the transition alone is not enough: Abandoned would read back as completed.
     platform_team(site, '    transitions: {wont_fix: "102"}\n')
     result = site.engine().run_cycle()
     errors = [e.message for e in result.events if e.kind == "error"]
-    assert "Abandoned does not count as won't fix" in errors[0]
+    assert "reads back as completed, not wont-fix" in errors[0]
+    assert "add that status to wont_fix_statuses" in errors[0] and "Platform Team" in errors[0]
+    assert "moved" in [e.kind for e in result.events]
     # The issue did move; saying what the status means settles it.
     platform_team(site, "    wont_fix_statuses: [Abandoned]\n")
     engine = site.engine()
@@ -438,12 +448,34 @@ def test_a_created_tracking_issue_holds_the_items_gets_the_report_and_is_done_at
     engine.store.close()
 
 
+def test_the_tracking_issue_follows_edits_and_withdrawals_once(site: World) -> None:
+    edit_definition(site, "tracking_issue: acme/payments#1", "create_tracking_issue: Platform Team")
+    engine = site.engine()
+    engine.run_cycle()
+    epic = engine.store.snapshot().tracking[PAYMENT].issue_key
+    assert site.emulator.jira_issue(epic)["fields"]["duedate"] == "2024-04-02"  # AI-3, the last one due
+    edit_definition(
+        site,
+        "    deadline: 2024-04-02\n    priority: high\n",
+        "    deadline: 2024-04-02\n    priority: high\n    withdrawn: moved to the payments roadmap\n",
+    )
+    site.emulator.clear_request_log()
+    engine.run_cycle()
+    fields = site.emulator.jira_issue(epic)["fields"]
+    assert fields["duedate"] == "2024-03-29"  # AI-5 is the last live one now
+    assert "withdrawn: moved to the payments roadmap" in text_of(fields["description"])
+    assert requests_to(site, "PUT", "/issue/") == 1
+    site.emulator.clear_request_log()
+    engine.run_cycle()
+    assert requests_to(site, "PUT", "/issue/") == 0
+    engine.store.close()
+
+
 def test_items_filed_before_the_tracking_issue_was_asked_for_are_put_under_it(site: World) -> None:
     engine = site.engine()
     engine.run_cycle()
     edit_definition(site, "tracking_issue: acme/payments#1", "create_tracking_issue: Platform Team")
-    engine.run_cycle()  # creates the epic
-    engine.run_cycle()  # puts the items under it
+    engine.run_cycle()  # creates the epic, then puts the items under it
     snapshot = engine.store.snapshot()
     epic = snapshot.tracking[PAYMENT].issue_key
     assert len(site.emulator.jira_children(epic)) == 4

@@ -155,7 +155,7 @@ def test_items_filed_before_the_tracking_issue_are_put_under_it_once() -> None:
     obs = Observations(states={**both_open().states, TK: IssueState(EPIC, ItemStatus.OPEN, "To Do")})
     actions = run(snapshot, obs, tracking_definition())
     parents = [a for a in actions if isinstance(a, SetParent)]
-    assert [(p.key, p.parent.key) for p in parents] == [(K1, "PLAT-1")]
+    assert [(p.key, p.parent) for p in parents] == [(K1, TK)]
     snapshot.items[K1] = replace(stored(K1), parent_key="PLAT-1")
     assert not [a for a in run(snapshot, obs, tracking_definition()) if isinstance(a, SetParent)]
 

@@ -96,3 +96,38 @@ def test_jira_cloud_with_email_is_fine(monkeypatch: pytest.MonkeyPatch, tmp_path
     monkeypatch.setenv("PMSYNC_JIRA_TOKEN", TOKEN)
     s = load_settings(secrets_dir=tmp_path / "none")
     assert s.jira_is_cloud and s.jira_configured
+
+
+@pytest.mark.parametrize(
+    ("values", "fragment"),
+    [
+        (
+            {
+                "jira_url": "https://jira.acme.internal",
+                "jira_token": "t",
+                "jira_deployment": "datacenter",
+                "jira_email": "bot@acme.com",
+            },
+            "personal access token alone: unset PMSYNC_JIRA_EMAIL",
+        ),
+        (
+            {"jira_url": "https://jira.acme.internal", "jira_token": "t", "jira_deployment": "cloud"},
+            "is Jira Cloud (by PMSYNC_JIRA_DEPLOYMENT=cloud)",
+        ),
+        ({"jira_url": "https://acme.atlassian.net", "jira_token": "t"}, "is Jira Cloud (by its address)"),
+        ({"timezone": "Mars/Olympus"}, "PMSYNC_TIMEZONE: 'Mars/Olympus' is not a time zone name"),
+        ({"jira_deployment": "onprem"}, "PMSYNC_JIRA_DEPLOYMENT"),
+    ],
+)
+def test_jira_deployment_and_zone_mistakes_are_named(values: dict[str, str], fragment: str, tmp_path: Path) -> None:
+    with pytest.raises(SettingsError) as err:
+        load_settings(secrets_dir=tmp_path, **values)
+    assert fragment in str(err.value)
+
+
+@pytest.mark.parametrize("word", ["server", "Server", "data-center", "DataCenter", "datacenter"])
+def test_server_and_data_center_are_one_deployment(word: str, tmp_path: Path) -> None:
+    settings = load_settings(
+        secrets_dir=tmp_path, jira_url="https://jira.acme.internal", jira_token="t", jira_deployment=word
+    )
+    assert settings.jira_deployment == "datacenter" and not settings.jira_is_cloud
