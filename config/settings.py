@@ -8,13 +8,16 @@ defaults.
 
 from __future__ import annotations
 
+import difflib
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from dotenv import dotenv_values
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRETS_DIR = Path("/run/secrets")
@@ -175,6 +178,31 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """The secret values in force, so logs and reports can be scrubbed of them."""
         return [s.get_secret_value() for s in (self.jira_token, self.github_token) if s is not None]
+
+
+#: PMSYNC_* variables that are not settings but are read elsewhere.
+OTHER_VARIABLES = frozenset({"PMSYNC_SECRETS_DIR", "PMSYNC_API_CONTRACTS", "PMSYNC_TEST_POSTGRES_URL"})
+
+
+def unknown_settings(names: Iterable[str]) -> list[str]:
+    """Warnings for ``PMSYNC_*`` names that are no setting (a typo is otherwise silently ignored)."""
+    known = {f"PMSYNC_{name.upper()}" for name in Settings.model_fields} | OTHER_VARIABLES
+    warnings = []
+    for name in sorted({n for n in names if n.upper().startswith("PMSYNC_")}):
+        if name.upper() in known:
+            continue
+        close = difflib.get_close_matches(name.upper(), sorted(known), n=1, cutoff=0.75)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        warnings.append(f"{name} is not a setting{hint}; it is ignored")
+    return warnings
+
+
+def environment_names(env_file: Path = Path(".env")) -> list[str]:
+    """The variable names the settings may come from: the environment and the .env file."""
+    names = list(os.environ)
+    if env_file.is_file():
+        names += [name for name in dotenv_values(env_file) if name]
+    return names
 
 
 def load_settings(secrets_dir: Path | None = None, **overrides: object) -> Settings:

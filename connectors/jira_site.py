@@ -67,6 +67,8 @@ class JiraProjectRules:
     wont_fix_transition: str | None = None
     #: The teams that file here, for messages.
     teams: tuple[str, ...] = ()
+    #: The issue types the teams file here (checked against the project's own).
+    issue_types: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ class SiteFacts:
     #: (id, name) of each priority, in the site's order.
     priorities: tuple[tuple[str, str], ...]
     fields: tuple[FieldDef, ...]
+    #: Issue type names of each configured project; None for a project that cannot be seen.
+    projects: Mapping[str, tuple[str, ...] | None] = field(default_factory=dict)
 
     def epic_link(self) -> FieldDef | None:
         return by_custom_type(self.fields, EPIC_LINK_TYPE, "Epic Link") if self.deployment == "datacenter" else None
@@ -100,6 +104,17 @@ def resolve_project(project: str, rules: JiraProjectRules, facts: SiteFacts) -> 
     """Check ``rules`` against the site; :class:`SiteProblem` lists every problem."""
     who = f"{', '.join(rules.teams) or 'the team'} (Jira project {project})"
     problems = [f"{who}: {p}" for p in unknown_overrides([n for _, n in facts.priorities], rules.priorities)]
+    if project in facts.projects:
+        types = facts.projects[project]
+        if types is None:
+            problems.append(f"{who}: the project {project} does not exist, or this account cannot see it")
+        else:
+            folded = {t.casefold() for t in types}
+            problems += [
+                f'{who}: issue type "{wanted}" is not one of the project\'s ({", ".join(types) or "none"})'
+                for wanted in rules.issue_types
+                if wanted.casefold() not in folded
+            ]
     names = choose_priorities([n for _, n in facts.priorities], rules.priorities)
     ids_by_name = {name: pid for pid, name in facts.priorities}
     priority_ids = {ours: ids_by_name[name] for ours, name in names.items() if name and ids_by_name.get(name)}

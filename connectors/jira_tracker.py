@@ -169,6 +169,7 @@ class JiraTracker:
             version=str((info or {}).get("version", "?")),
             priorities=priorities_from_json([p for p in priorities if isinstance(p, dict)]),
             fields=tuple(FieldDef.from_json(f) for f in fields if isinstance(f, dict)),
+            projects={project: self._issue_types(project) for project in self._rules},
         )
         try:
             epic_link = facts.epic_link()
@@ -187,6 +188,19 @@ class JiraTracker:
             except SiteProblem as exc:
                 self._setups[project] = exc
         return facts
+
+    def _issue_types(self, project: str) -> tuple[str, ...] | None:
+        """The project's issue type names; None when it does not exist or cannot be seen."""
+        try:
+            raw = self._call(f"GET project {project}", lambda: self._jira._get_json(f"project/{project}"))
+        except PermanentError as exc:
+            if isinstance(exc, IssueGone) or exc.status == 403:
+                return None
+            raise
+        types = raw.get("issueTypes") if isinstance(raw, dict) else None
+        if not isinstance(types, list):
+            raise TransientError(f"GET project {project} answered without its issue types")
+        return tuple(str(t["name"]) for t in types if isinstance(t, dict) and t.get("name"))
 
     def _setup(self, project: str) -> ProjectSetup:
         facts = self._site()
@@ -369,11 +383,26 @@ class JiraTracker:
             fields[epic_name.id] = new.title[:255]
         if new.parent is not None:
             fields.update(self._parent_fields(new.parent))
-        created = self._call(
-            f"POST issue in {new.target}",
-            lambda: self._jira.create_issue(fields=fields, prefetch=False),
-            write=True,
-        )
+        try:
+            created = self._call(
+                f"POST issue in {new.target}",
+                lambda: self._jira.create_issue(fields=fields, prefetch=False),
+                write=True,
+            )
+        except PermanentError as exc:
+            if exc.status != 400:
+                raise
+            rules = self._rules.get(new.target, _NO_RULES)
+            who = ", ".join(rules.teams) or f"the team of {new.target}"
+            message = str(exc)
+            for known in facts.fields:
+                if known.custom and known.id in message:
+                    message = message.replace(known.id, f'{known.id} ("{known.name}")')
+            raise PermanentError(
+                f"{message} (the site refused what the teams file asks for {who}: check its issue_type, "
+                "tracking_issue_type, fields and priorities)",
+                status=400,
+            ) from exc
         ref = self._ref(created.raw)
         try:
             return self.get_issue(ref)

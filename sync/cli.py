@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.text import Text
 from sqlalchemy.exc import ArgumentError
 
-from config.settings import Settings, SettingsError, load_settings
+from config.settings import Settings, SettingsError, environment_names, load_settings, unknown_settings
 from config.teams import TeamsFileError, load_teams
 from config.yamlfile import SourceError
 from connectors.base import MisconfiguredError, PermanentError, TrackerError
@@ -102,7 +102,13 @@ def _parser() -> argparse.ArgumentParser:
         "every field, and every owner against the teams file. Each problem names its file, line "
         "and field. Touches no tracker and no state store.",
     )
-    validate.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="definition files or folders")
+    validate.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="definition files or folders (default: PMSYNC_POSTMORTEMS_DIR or ./postmortems)",
+    )
     validate.add_argument(
         "--teams",
         type=Path,
@@ -154,10 +160,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             except DemoWorkdirError as exc:
                 _error(err, "demo", exc)
                 return EXIT_CONFIG
+        for warning in unknown_settings(environment_names()):
+            err.print(f"warning: {warning}", markup=False, highlight=False)
         settings = load_settings()
         configure_logging(settings.log_level, settings.log_format, settings.secrets())
         if args.command == "validate":
-            return _validate(args.paths, args.teams or settings.teams_file, console)
+            return _validate(args.paths or [settings.postmortems_dir], args.teams or settings.teams_file, console)
         if args.command == "status":
             return _status(settings, console, as_json=args.json)
         if args.command == "sync":

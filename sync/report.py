@@ -68,16 +68,17 @@ def render_report(pm: PostMortem, items: Mapping[ItemKey, StoredItem], closed_at
     """The Markdown follow-through report of a closed post-mortem. Days (finished, on time)
     are calendar days in ``zone``."""
     rows: list[ReportRow] = []
-    on_time = late = completed = wont_fix = 0
+    on_time = late = completed = wont_fix = withdrawn = 0
     for item in pm.action_items:
         stored = items.get(ItemKey(pm.id, item.id))
         status = stored.status if stored and stored.status else ItemStatus.UNKNOWN
         finished_day = stored.finished_at.astimezone(zone).date() if stored and stored.finished_at else None
         when = timeliness(item.deadline, finished_day)
+        status_text = status.value
         if item.withdrawn:
-            wont_fix += 1
+            withdrawn += 1
             when = "n/a (withdrawn)"
-            status = ItemStatus.WONT_FIX
+            status_text = f"withdrawn: {item.withdrawn}"
         elif status is ItemStatus.WONT_FIX:
             wont_fix += 1
             when = "n/a (won't fix)"
@@ -92,7 +93,7 @@ def render_report(pm: PostMortem, items: Mapping[ItemKey, StoredItem], closed_at
                 team=item.owner,
                 priority=item.priority.value,
                 deadline=item.deadline.isoformat(),
-                status=status.value,
+                status=status_text,
                 finished=finished_day.isoformat() if finished_day else "-",
                 timeliness=when,
                 issue_key=(stored.issue_key if stored and stored.issue_key else "-"),
@@ -107,7 +108,13 @@ def render_report(pm: PostMortem, items: Mapping[ItemKey, StoredItem], closed_at
             pm=pm,
             incident=incident_window(pm),
             items=rows,
-            counts={"completed": completed, "wont_fix": wont_fix, "on_time": on_time, "late": late},
+            counts={
+                "completed": completed,
+                "wont_fix": wont_fix,
+                "withdrawn": withdrawn,
+                "on_time": on_time,
+                "late": late,
+            },
             closed_at=closed_at.astimezone(zone).strftime("%Y-%m-%d"),
             days_to_close=days,
             factors=pm.contributing_factors,

@@ -38,6 +38,7 @@ def jira_rules(teams: Mapping[str, Team]) -> dict[str, JiraProjectRules]:
             else WONT_FIX_STATUSES,
             done_transition=team.transitions.done,
             wont_fix_transition=team.transitions.wont_fix,
+            issue_types=(team.issue_type,),
         )
         by_project.setdefault(team.project, {})[name] = rules
     out: dict[str, JiraProjectRules] = {}

@@ -483,3 +483,33 @@ def test_items_filed_before_the_tracking_issue_was_asked_for_are_put_under_it(si
     engine.run_cycle()
     assert requests_to(site, "PUT", "/issue/") == 0
     engine.store.close()
+
+
+def test_a_project_or_issue_type_the_site_lacks_stops_start_up(site: World) -> None:
+    text = site.teams_file.read_text()
+    site.teams_file.write_text(text.replace("    issue_type: Task\n", "    issue_type: Storry\n", 1))
+    out = site.cli("sync", "--once")
+    assert out.returncode == 2
+    assert (
+        'Platform Team (Jira project PLAT): issue type "Storry" is not one of the project\'s' in out.stdout + out.stderr
+    )
+    site.teams_file.write_text(text.replace("    project: PLAT\n", "    project: PLATT\n", 1))
+    out = site.cli("sync", "--once")
+    assert out.returncode == 2
+    assert "the project PLATT does not exist, or this account cannot see it" in out.stdout + out.stderr
+    assert site.issue_count() == 0
+
+
+def test_a_refused_field_value_names_the_field_and_the_teams_file(site: World) -> None:
+    site.emulator.jira_add_field(
+        "Root cause category",
+        schema_type="option",
+        allowed_values=["Process"],
+        custom="com.atlassian.jira.plugin.system.customfieldtypes:select",
+    )
+    platform_team(site, '    fields: {"Root cause category": Proces}\n')
+    engine = site.engine()
+    result = engine.run_cycle()
+    errors = [e.message for e in result.events if e.kind == "error"]
+    assert errors and all('("Root cause category")' in e and "Platform Team" in e for e in errors)
+    engine.store.close()

@@ -99,3 +99,23 @@ def test_overdue_is_judged_on_the_configured_calendar(now: datetime, zone: str, 
     from sync.status_view import today_in
 
     assert today_in(ZoneInfo(zone), now) == today
+
+
+def test_withdrawn_items_are_counted_apart_with_their_reason() -> None:
+    withdrawn = PM.model_copy(
+        update={"action_items": (PM.action_items[0], PM.action_items[1].model_copy(update={"withdrawn": "superseded"}))}
+    )
+    items = {ItemKey(PM.id, "AI-1"): _stored("AI-1", ItemStatus.COMPLETED, datetime(2024, 3, 25, 10, tzinfo=UTC))}
+    text = render_report(withdrawn, items, datetime(2024, 4, 1, tzinfo=UTC))
+    assert "1 completed, 0 closed as won't fix, 1 withdrawn; 1 finished on time" in text
+    assert "| withdrawn: superseded | - | n/a (withdrawn) |" in text
+
+
+def test_report_days_are_calendar_days_of_the_configured_zone() -> None:
+    from zoneinfo import ZoneInfo
+
+    # Finished late on the 26th in UTC: already the 27th in Tokyo, so a day late there.
+    items = {ItemKey(PM.id, "AI-1"): _stored("AI-1", ItemStatus.COMPLETED, datetime(2024, 3, 26, 20, tzinfo=UTC))}
+    assert "| 2024-03-26 | on time |" in render_report(PM, items, datetime(2024, 4, 1, tzinfo=UTC))
+    tokyo = render_report(PM, items, datetime(2024, 4, 1, tzinfo=UTC), ZoneInfo("Asia/Tokyo"))
+    assert "| 2024-03-27 | late by 1 day |" in tokyo

@@ -131,3 +131,13 @@ def test_server_and_data_center_are_one_deployment(word: str, tmp_path: Path) ->
         secrets_dir=tmp_path, jira_url="https://jira.acme.internal", jira_token="t", jira_deployment=word
     )
     assert settings.jira_deployment == "datacenter" and not settings.jira_is_cloud
+
+
+def test_misspelt_setting_names_are_warned_about() -> None:
+    from config.settings import unknown_settings
+
+    warnings = unknown_settings(["PMSYNC_TIMEZOME", "PMSYNC_JIRA_TOKEN", "PMSYNC_SECRETS_DIR", "HOME", "PMSYNC_NOPE_X"])
+    assert warnings == [
+        "PMSYNC_NOPE_X is not a setting; it is ignored",
+        "PMSYNC_TIMEZOME is not a setting (did you mean PMSYNC_TIMEZONE?); it is ignored",
+    ]

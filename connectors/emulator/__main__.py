@@ -40,7 +40,8 @@ Resolutions: Done, Won't Do, Won't Fix, Duplicate, Cannot Reproduce, Declined.
 Every route: python -c "import connectors.emulator.control as c; print(c.__doc__)"
 
 Point postmortem-sync at it with PMSYNC_GITHUB_URL=$GITHUB_URL, PMSYNC_GITHUB_TOKEN,
-PMSYNC_JIRA_URL=$JIRA_URL, PMSYNC_JIRA_EMAIL and PMSYNC_JIRA_TOKEN set to the values above.
+PMSYNC_JIRA_URL=$JIRA_URL and PMSYNC_JIRA_TOKEN set to the values above, plus
+PMSYNC_JIRA_EMAIL for Cloud (Data Center signs in with the token alone: leave it unset).
 """
 
 

@@ -56,7 +56,6 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from .github_state import GitHubGone, GitHubInvalid, GitHubNotFound
-from .jira_fields import TEXTFIELD
 from .jira_model import JiraError
 from .wsgi import CONTROL_PREFIX, json_response, read_json
 
@@ -214,7 +213,7 @@ class ControlApi:
                 "id": e.jira_add_field(
                     str(b["name"]),
                     schema_type=str(b.get("schema_type", "string")),
-                    custom=str(b.get("custom", TEXTFIELD)),
+                    custom=str(b["custom"]) if b.get("custom") else None,
                     allowed_values=None if b.get("allowed_values") is None else _strings(b["allowed_values"], "values"),
                     field_id=None if b.get("field_id") is None else str(b["field_id"]),
                 )

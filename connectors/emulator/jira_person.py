@@ -23,6 +23,16 @@ JsonDict = dict[str, Any]
 #: Who comments when a person does: an Atlassian account id, or a Data Center user name.
 HUMANS: dict[Deployment, str] = {"cloud": "5b10human0001", "datacenter": "jira.user"}
 
+#: The plugin type Jira gives a custom field of each schema type.
+_DEFAULT_PLUGIN_TYPE = {
+    "string": "textfield",
+    "number": "float",
+    "date": "datepicker",
+    "option": "select",
+    "array": "multiselect",
+    "any": "textfield",
+}
+
 
 class JiraPerson:
     """Mixed into ``Emulator``: acting in the Jira site as a person or an admin would."""
@@ -60,11 +70,15 @@ class JiraPerson:
         name: str,
         *,
         schema_type: str = "string",
-        custom: str = "com.atlassian.jira.plugin.system.customfieldtypes:textfield",
+        custom: str | None = None,
         allowed_values: Sequence[str] | None = None,
         field_id: str | None = None,
     ) -> str:
-        """Add a custom field (see :mod:`.jira_fields` for the types); returns its id."""
+        """Add a custom field (see :mod:`.jira_fields` for the types); returns its id. Without
+        ``custom``, the plugin type Jira itself uses for ``schema_type``."""
+        if custom is None:
+            plugin = "com.atlassian.jira.plugin.system.customfieldtypes:"
+            custom = plugin + _DEFAULT_PLUGIN_TYPE.get(schema_type, "textfield")
         with self.jira_state.lock:
             return self.jira_state.fields.add(
                 name, schema_type=schema_type, custom=custom, allowed_values=allowed_values, field_id=field_id
