@@ -207,6 +207,12 @@ class Tracker(Protocol):
         """Read one issue's current status. Raises :class:`IssueGone` when it no longer exists."""
         ...
 
+    def marker_scope(self, target: str) -> str:
+        """What one marker search for ``target`` covers: ``target`` itself, or ``*`` when the
+        tracker searches everywhere the worker files (a Jira site: issues moved to another
+        project are found too)."""
+        ...
+
     def find_by_marker(
         self,
         target: str,
@@ -214,7 +220,8 @@ class Tracker(Protocol):
         since: datetime | None,
         expect: Collection[str] = (),
     ) -> dict[ItemKey, IssueState]:
-        """Find the issues in ``target`` that carry any of ``items`` as their marker.
+        """Find the issues in ``target`` (``*``: see :meth:`marker_scope`) that carry any of
+        ``items`` as their marker.
 
         ``since`` narrows the search to issues updated after that time (``None``: all of
         them). ``expect`` holds ids of issues known to carry the worker's label in

@@ -171,6 +171,9 @@ class GitHubTracker:
         self._call(f"PATCH issue {ref.key}", lambda: issue.edit(state="closed", state_reason=reason), write=True)
         return self.get_issue(ref)
 
+    def marker_scope(self, target: str) -> str:
+        return target
+
     def find_by_marker(
         self,
         target: str,
@@ -190,7 +193,9 @@ class GitHubTracker:
                 "sort": "created",
                 "direction": "asc",
             }
-            if since is not None:
+            # Narrowed by time only when no issue is expected: an expected one that was not
+            # updated since would be missing from a complete answer.
+            if since is not None and not expect:
                 kwargs["since"] = since
             found: dict[ItemKey, IssueState] = {}
             seen: set[str] = set()

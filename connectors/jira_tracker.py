@@ -309,8 +309,12 @@ class JiraTracker:
             return {}
         # ``since`` is not turned into JQL: JQL dates are read in the searching user's time
         # zone, and the label already narrows the search to the issues this worker filed.
-        jql = f'project = "{target}" AND labels = "{TRACKING_LABEL}" ORDER BY created ASC'
-        what = f"search Jira project {target}"
+        if target == "*":
+            jql = f'labels = "{TRACKING_LABEL}" ORDER BY created ASC'
+            what = f"search Jira for the {TRACKING_LABEL} label"
+        else:
+            jql = f'project = "{target}" AND labels = "{TRACKING_LABEL}" ORDER BY created ASC'
+            what = f"search Jira project {target}"
         found: dict[ItemKey, IssueState] = {}
         seen: set[str] = set()
         for raw in self._search(jql, what):
@@ -325,6 +329,10 @@ class JiraTracker:
                 f"{TRACKING_LABEL} label (ids {', '.join(missing[:5])}); the site's search index may be rebuilding"
             )
         return found
+
+    def marker_scope(self, target: str) -> str:
+        # The whole site: an issue moved to another project still carries its marker.
+        return "*"
 
     def _search(self, jql: str, what: str) -> Iterator[dict[str, Any]]:
         fields = list(self._fields)
@@ -457,6 +465,7 @@ class JiraTracker:
                 f"cannot move {state.ref.key} from {state.detail} to {goal}: {exc}. In the teams file, pin the "
                 f"transition for {who} with transitions: {{{goal.replace('-', '_')}: ID}}"
                 + (f", or name the status that means won't fix in {setting}" if goal == "wont-fix" else "")
+                + "; or close the issue by hand"
             )
             raise PermanentError(self._edge.scrub(message)) from None
         fields = {"resolution": {"name": choice.resolution}} if choice.resolution else {}

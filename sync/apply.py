@@ -24,6 +24,7 @@ from sync.plan import (
     MoveIssue,
     PostReport,
     RecordItem,
+    RecordMoved,
     RecordPushed,
     RecordStatus,
     RegisterPostMortem,
@@ -176,6 +177,8 @@ class Applier:
                 )
             case RecordPushed():
                 self.store.record_pushed(action.key, action.pushed)
+            case RecordMoved():
+                self.store.record_moved(action.key, now)
             case SetParent():
                 parent = self.store.link_of(action.parent)
                 if parent is None or not parent.linked or parent.tracker != action.ref.tracker:

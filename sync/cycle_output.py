@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 
 from sync.cycle import CycleResult
-from sync.plan import RecordItem, RecordPushed, RegisterPostMortem
+from sync.plan import RecordItem, RecordMoved, RecordPushed, RegisterPostMortem
 from sync.wording import plural, printable
 
 _MARKS = {
@@ -21,7 +21,7 @@ _MARKS = {
     "error": "✗",
 }
 #: Bookkeeping actions: the store's copy of the definitions. Counted, not listed, in a dry run.
-_BOOKKEEPING = (RegisterPostMortem, RecordItem, RecordPushed)
+_BOOKKEEPING = (RegisterPostMortem, RecordItem, RecordPushed, RecordMoved)
 
 
 def _line(console: Console, text: str) -> None:

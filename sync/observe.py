@@ -112,16 +112,18 @@ def observe(
                 read(key, stored)
                 continue
             team = teams[team_name]
-            where: tuple[str, str] = (team.tracker, team.target)
+            kind: str = team.tracker
+            target = team.target
             if stored is not None and stored.create_started_at is not None:
                 # Look where the interrupted create went, even if the routing changed since.
-                where = (stored.tracker, stored.target)
+                kind, target = stored.tracker, stored.target
                 since = stored.create_started_at - SKEW_MARGIN
             else:
                 # Not narrowed by time: an issue filed before a lost store, or before an
                 # edit of the definition's times, must still be found.
                 since = None
-            to_search[where][key] = since
+            searcher = trackers.get(kind)
+            to_search[(kind, searcher.marker_scope(target) if searcher is not None else target)][key] = since
 
     for (kind, target), keys in to_search.items():
         if should_stop():
@@ -134,15 +136,14 @@ def observe(
         times = list(keys.values())
         since = None if any(t is None for t in times) else min(t for t in times if t is not None)
         # Issues read just now that carry the label must be in a full answer.
-        expect = (
-            {
-                s.ref.id
-                for s in states.values()
-                if s.ref.tracker == kind and s.ref.target == target and TRACKING_LABEL in s.labels
-            }
-            if since is None
-            else set()
-        )
+        expect = {
+            s.ref.id
+            for s in states.values()
+            if s.ref.tracker == kind
+            and (target == "*" or s.ref.target == target)
+            and s.status is not ItemStatus.GONE
+            and TRACKING_LABEL in s.labels
+        }
         try:
             found.update(tracker.find_by_marker(target, keys, since, expect))
             searched.update(keys)
@@ -150,7 +151,7 @@ def observe(
         except TrackerError as exc:
             health.record(kind, exc)
             message = f"not filed: could not look for its issue first: {exc}"
-            if isinstance(exc, PermanentError) and exc.status not in (401, 410):
+            if isinstance(exc, PermanentError) and exc.status not in (401, 410) and target != "*":
                 users = sorted(name for name, team in teams.items() if (team.tracker, team.target) == (kind, target))
                 message += f" (check {target}, the {kind} target of {', '.join(users) or 'its team'} in the teams file)"
             read_errors.update({key: message for key in keys})

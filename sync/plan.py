@@ -206,6 +206,16 @@ class SetParent:
 
 
 @dataclass(frozen=True)
+class RecordMoved:
+    """The issue is where the worker would move it: remember that it need not be moved again."""
+
+    key: ItemKey
+
+    def describe(self) -> str:
+        return f"note that {self.key}'s issue is closed"
+
+
+@dataclass(frozen=True)
 class MoveIssue:
     """Move an issue the worker is responsible for: a withdrawn item to won't fix, a
     tracking issue to done."""
@@ -236,6 +246,7 @@ Action = (
     | RecordPushed
     | SetParent
     | MoveIssue
+    | RecordMoved
 )
 
 
@@ -344,10 +355,14 @@ def _plan_postmortem(
                 and stored.moved_at is None
                 and state is not None
                 and state.status is not ItemStatus.GONE
-                and not state.status.finished
             ):
-                reason = f"Withdrawn from post-mortem {pm.id} ({pm.title}): {item.withdrawn}"
-                out.append(MoveIssue(key, state.ref, "wont-fix", reason))
+                if state.status.finished:
+                    # Closed already (by an earlier move whose answer was lost, or by people):
+                    # from now on, what happens to the issue is theirs.
+                    out.append(RecordMoved(key))
+                else:
+                    reason = f"Withdrawn from post-mortem {pm.id} ({pm.title}): {item.withdrawn}"
+                    out.append(MoveIssue(key, state.ref, "wont-fix", reason))
             continue
         issue = new_issue(pm, item, item.owner, team)
         # Jira items go under a Jira tracking issue; its link is looked up when filing,
@@ -472,14 +487,11 @@ def _plan_issue(
 
 
 def _finished(item: ActionItem, key: ItemKey, cycle: _Cycle) -> bool:
-    """Whether the item lets its post-mortem close, judged on what was read in this cycle."""
-    state = cycle.fresh.get(key)
+    """Whether the item lets its post-mortem close, judged on what was read in this cycle.
+    A withdrawn item never holds it open, whatever becomes of its issue."""
     if item.withdrawn:
-        stored = cycle.snapshot.items.get(key)
-        if state is None:
-            # Never filed (or not found): nothing to wait for. Filed but not read: wait.
-            return stored is None or not stored.linked
-        return state.status is ItemStatus.GONE or state.status.finished
+        return True
+    state = cycle.fresh.get(key)
     return state is not None and state.status.finished
 
 
@@ -491,12 +503,11 @@ def _plan_closure(
 ) -> list[Action]:
     report_on = pm.tracking_issue or (tracking.ref.key if tracking is not None else None)
     move_tracking: list[Action] = []
-    if (
-        tracking is not None
-        and tracking.moved_at is None
-        and (tracking.state is None or tracking.state.status is not ItemStatus.COMPLETED)
-    ):
-        move_tracking.append(MoveIssue(tracking.key, tracking.ref, "done"))
+    if tracking is not None and tracking.moved_at is None:
+        if tracking.state is not None and tracking.state.status is ItemStatus.COMPLETED:
+            move_tracking.append(RecordMoved(tracking.key))  # done already: nothing to move
+        else:
+            move_tracking.append(MoveIssue(tracking.key, tracking.ref, "done"))
     keys = {ItemKey(pm.id, item.id): item for item in pm.action_items}
     if stored_pm is None or stored_pm.state == "open":
         if all(_finished(item, key, cycle) for key, item in keys.items()):

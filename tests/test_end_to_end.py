@@ -269,8 +269,8 @@ def test_unreachable_tracker_and_unknown_project_say_what_to_check(world: World)
     teams = world.teams_file
     teams.write_text(teams.read_text().replace("project: PLAT", "project: PLATX"))
     result = world.engine(github_url="http://127.0.0.1:9").run_cycle()
-    messages = set(result.read_errors.values())
-    assert any("check PLATX, the jira target of Platform Team in the teams file" in m for m in messages)
+    messages = set(result.read_errors.values()) | {e.message for e in result.events if e.kind == "error"}
+    assert any("Platform Team (Jira project PLATX): the project PLATX does not exist" in m for m in messages)
     assert any("could not connect to http://127.0.0.1:9 (check PMSYNC_GITHUB_URL)" in m for m in messages)
     assert world.issue_count() == 0
 

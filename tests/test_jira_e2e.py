@@ -513,3 +513,43 @@ def test_a_refused_field_value_names_the_field_and_the_teams_file(site: World) -
     errors = [e.message for e in result.events if e.kind == "error"]
     assert errors and all('("Root cause category")' in e and "Platform Team" in e for e in errors)
     engine.store.close()
+
+
+def test_a_moved_issue_is_found_again_after_a_lost_store(site: World) -> None:
+    site.emulator.add_jira_project("OPS", name="Operations")
+    engine = site.engine()
+    engine.run_cycle()
+    moved = site.emulator.jira_move_issue(engine.store.snapshot().items[ItemKey(PAYMENT, "AI-1")].issue_key, "OPS")
+    engine.store.close()
+    (site.workdir / "state.db").unlink()
+    again = site.engine()
+    again.run_cycle()
+    assert again.store.snapshot().items[ItemKey(PAYMENT, "AI-1")].issue_key == moved
+    assert len(site.emulator.jira_issues("PLAT")) == 4  # nothing filed again
+    again.store.close()
+
+
+def test_an_empty_search_after_a_lost_create_files_nothing(site: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = site.engine(grace=0)
+    engine.run_cycle()
+    edit_definition(
+        site,
+        "lessons_learned:",
+        "  - id: AI-6\n    description: Rehearse the rollback\n    owner: Platform Team\n"
+        "    deadline: 2024-04-30\n    priority: low\nlessons_learned:",
+    )
+    api = "3" if site.emulator.jira_deployment == "cloud" else "2"
+    site.emulator.faults.add(
+        method="POST", path=rf"^/rest/api/{api}/issue$", mode="commit_then_fail", times=1, server="jira"
+    )
+    engine.run_cycle()  # filed, but the answer was lost
+    assert len(site.emulator.jira_issues("PLAT")) == 6
+    monkeypatch.setattr(jql, "search", lambda *args, **kwargs: [])  # the index is being rebuilt
+    result = engine.run_cycle()
+    assert "incomplete" in result.read_errors[f"{PAYMENT}/AI-6"]
+    assert len(site.emulator.jira_issues("PLAT")) == 6
+    monkeypatch.undo()
+    engine.run_cycle()
+    assert len(site.emulator.jira_issues("PLAT")) == 6
+    assert engine.store.snapshot().items[ItemKey(PAYMENT, "AI-6")].linked
+    engine.store.close()

@@ -178,3 +178,21 @@ def test_closing_posts_the_report_on_the_created_tracking_issue_and_moves_it_to_
     report, move = actions[-2], actions[-1]
     assert isinstance(report, PostReport) and report.tracking_issue == "PLAT-1"
     assert isinstance(move, MoveIssue) and move.goal == "done" and move.key == TK
+
+
+def test_a_withdrawal_whose_answer_was_lost_is_remembered_not_repeated() -> None:
+    definition = with_items({"withdrawn": "superseded"})
+    filed = replace(stored(K1), withdrawn="superseded")
+    closed = Observations(states={K1: state(K1, ItemStatus.WONT_FIX, "Done / Won't Do"), K2: both_open().states[K2]})
+    actions = run(snap(filed, stored(K2)), closed, definition)
+    assert "RecordMoved" in kinds(actions) and "MoveIssue" not in kinds(actions)
+
+
+def test_a_withdrawn_item_reopened_by_people_does_not_hold_or_reopen_the_postmortem() -> None:
+    definition = with_items({"withdrawn": "superseded"})
+    filed = replace(stored(K1), withdrawn="superseded", moved_at=NOW)
+    done = replace(stored(K2, status=ItemStatus.COMPLETED, detail="x"))
+    obs = Observations(states={K1: state(K1, ItemStatus.OPEN, "To Do"), K2: state(K2, ItemStatus.COMPLETED, "x")})
+    assert kinds(run(snap(filed, done), obs, definition))[-2:] == ["ClosePostMortem", "PostReport"]
+    closed_pm = replace(STORED_PM, state="closed", report_posted_at=NOW)
+    assert "ReopenPostMortem" not in kinds(run(snap(filed, done, pm=closed_pm), obs, definition))
