@@ -553,3 +553,37 @@ def test_an_empty_search_after_a_lost_create_files_nothing(site: World, monkeypa
     assert len(site.emulator.jira_issues("PLAT")) == 6
     assert engine.store.snapshot().items[ItemKey(PAYMENT, "AI-6")].linked
     engine.store.close()
+
+
+def test_an_issue_deleted_between_two_search_pages_does_not_hide_the_next_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = make_world(tmp_path, jira_deployment="datacenter")
+    try:
+        older = [
+            world.emulator.jira_create_issue(
+                "PLAT", f"older follow-up {n}", "filed earlier", labels=["postmortem-sync"]
+            )
+            for n in range(100)
+        ]
+        engine = world.engine()
+        engine.run_cycle()
+        engine.store.close()
+        (world.workdir / "state.db").unlink()  # the store is lost: the markers rebuild it
+        real, calls = jql.search, []
+
+        def person_deletes_one_between_pages(state: Any, query: str, *args: Any, **kwargs: Any) -> list[Any]:
+            calls.append(query)
+            if len(calls) == 2:
+                world.emulator.jira_delete_issue(older[0])
+            return real(state, query, *args, **kwargs)
+
+        monkeypatch.setattr(jql, "search", person_deletes_one_between_pages)
+        again = world.engine()
+        result = again.run_cycle()
+        assert "filed" not in kinds(result)
+        assert len(calls) == 4  # two pages, then the whole search again
+        assert len(world.emulator.jira_issues("PLAT")) == 104
+        again.store.close()
+    finally:
+        world.emulator.stop()

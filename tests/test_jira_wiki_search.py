@@ -37,6 +37,9 @@ def test_markdown_to_wiki(markdown: str, wiki: str) -> None:
     assert markdown_to_wiki(markdown) == wiki
 
 
+I1, I2, I3, I4 = ({"id": str(n)} for n in range(1, 5))
+
+
 def _pages(pages: list[Any]) -> Any:
     calls: list[object] = []
 
@@ -48,8 +51,10 @@ def _pages(pages: list[Any]) -> Any:
 
 
 def test_cursor_pages_follow_tokens() -> None:
-    fetch, calls = _pages([{"issues": [1, 2], "isLast": False, "nextPageToken": "t1"}, {"issues": [3], "isLast": True}])
-    assert list(cursor_pages(fetch, "search")) == [1, 2, 3]
+    fetch, calls = _pages(
+        [{"issues": [I1, I2], "isLast": False, "nextPageToken": "t1"}, {"issues": [I3], "isLast": True}]
+    )
+    assert list(cursor_pages(fetch, "search")) == [I1, I2, I3]
     assert calls == [None, "t1"]
 
 
@@ -71,8 +76,8 @@ def test_cursor_pages_refuse_incomplete_answers(page: Any) -> None:
 
 
 def test_offset_pages_follow_start_at() -> None:
-    fetch, calls = _pages([{"issues": [1, 2], "total": 3}, {"issues": [3], "total": 3}])
-    assert list(offset_pages(fetch, "search")) == [1, 2, 3]
+    fetch, calls = _pages([{"issues": [I1, I2], "total": 3}, {"issues": [I3], "total": 3}])
+    assert list(offset_pages(fetch, "search")) == [I1, I2, I3]
     assert calls == [0, 2]
 
 
@@ -84,13 +89,61 @@ def test_offset_pages_with_nothing_found() -> None:
 @pytest.mark.parametrize(
     "pages",
     [
-        [{"issues": [1]}],
+        [{"issues": [I1]}],
         [{"total": 1}],
-        [{"issues": [1], "total": True}],
-        [{"issues": [1, 2], "total": 5}, {"issues": [], "total": 5}],
+        [{"issues": [I1], "total": True}],
+        [{"issues": [I1, I2], "total": 5}, {"issues": [], "total": 5}],
+        # A proxy that ignores startAt: page one again, said so or not.
+        [{"issues": [I1, I2], "total": 4, "startAt": 0}, {"issues": [I1, I2], "total": 4, "startAt": 0}],
+        [{"issues": [I1, I2], "total": 4}, {"issues": [I1, I2], "total": 4}],
     ],
 )
 def test_offset_pages_refuse_incomplete_answers(pages: list[Any]) -> None:
     fetch, _ = _pages(pages)
     with pytest.raises(TrackerError, match="incomplete"):
+        list(offset_pages(fetch, "search"))
+
+
+def test_cursor_pages_refuse_a_token_or_an_issue_twice() -> None:
+    again = {"issues": [I1], "isLast": False, "nextPageToken": "t1"}
+    fetch, _ = _pages([again, {"issues": [I2], "isLast": False, "nextPageToken": "t1"}])
+    with pytest.raises(TrackerError, match="token came twice"):
+        list(cursor_pages(fetch, "search"))
+    fetch, _ = _pages([again, {"issues": [I1], "isLast": True}])
+    with pytest.raises(TrackerError, match="came twice"):
+        list(cursor_pages(fetch, "search"))
+
+
+def test_cursor_pages_stop_at_the_page_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    import connectors.jira_search as search
+
+    monkeypatch.setattr(search, "MAX_PAGES", 3)
+    counter = iter(range(100))
+
+    def endless(token: str | None) -> dict[str, Any]:
+        n = next(counter)
+        return {"issues": [{"id": str(n)}], "isLast": False, "nextPageToken": f"t{n}"}
+
+    with pytest.raises(TrackerError, match="more than 3 pages"):
+        list(cursor_pages(endless, "search"))
+
+
+def test_offset_pages_start_over_when_an_issue_leaves_between_pages() -> None:
+    # I2 is deleted after page one: everything shifts left and I3 would be skipped.
+    fetch, calls = _pages(
+        [
+            {"issues": [I1, I2], "total": 4},
+            {"issues": [I4], "total": 3},
+            {"issues": [I1, I3], "total": 3},
+            {"issues": [I4], "total": 3},
+        ]
+    )
+    assert list(offset_pages(fetch, "search")) == [I1, I3, I4]
+    assert calls == [0, 2, 0, 2]
+
+
+def test_offset_pages_give_up_when_the_result_keeps_changing() -> None:
+    changing = [{"issues": [I1], "total": 2 + n % 2} for n in range(10)]
+    fetch, _ = _pages(changing)
+    with pytest.raises(TrackerError, match="kept changing"):
         list(offset_pages(fetch, "search"))
