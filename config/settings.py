@@ -8,6 +8,7 @@ defaults.
 
 from __future__ import annotations
 
+import base64
 import difflib
 import os
 from collections.abc import Iterable
@@ -176,8 +177,13 @@ class Settings(BaseSettings):
         return self.github_token is not None
 
     def secrets(self) -> list[str]:
-        """The secret values in force, so logs and reports can be scrubbed of them."""
-        return [s.get_secret_value() for s in (self.jira_token, self.github_token) if s is not None]
+        """The secret values in force, and the Basic ``Authorization`` form the Jira token
+        travels in with an email, so logs and reports can be scrubbed of them."""
+        values = [s.get_secret_value() for s in (self.jira_token, self.github_token) if s is not None]
+        if self.jira_token is not None and self.jira_email:
+            pair = f"{self.jira_email}:{self.jira_token.get_secret_value()}"
+            values.append(base64.b64encode(pair.encode()).decode())
+        return values
 
 
 #: PMSYNC_* variables that are not settings but are read elsewhere.

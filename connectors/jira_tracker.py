@@ -160,8 +160,16 @@ class JiraTracker:
         self._jira._options["rest_api_version"] = "3" if cloud else "2"
         # The client's Cloud-only methods (``/search/jql``) check the deployment it records.
         self._jira.deploymentType = "Cloud" if cloud else "Server"
-        priorities = self._call("GET priority", lambda: self._jira._get_json("priority"))
-        fields = self._call("GET field", lambda: self._jira._get_json("field"))
+        try:
+            priorities = self._call("GET priority", lambda: self._jira._get_json("priority"))
+            fields = self._call("GET field", lambda: self._jira._get_json("field"))
+        except IssueGone as exc:
+            # Not an issue that is gone: the site is not where the settings say. Raised as
+            # such, so that no linked issue is taken for deleted.
+            raise MisconfiguredError(
+                f"{exc}: check PMSYNC_JIRA_URL (the site's address, without a REST path) and "
+                "PMSYNC_JIRA_DEPLOYMENT"
+            ) from None
         if not isinstance(priorities, list) or not isinstance(fields, list):
             raise TransientError("GET priority or GET field answered something that is not a list")
         facts = SiteFacts(
@@ -229,11 +237,13 @@ class JiraTracker:
                 self._edge.scrub("the teams file does not fit this Jira site: " + "; ".join(problems))
             )
         kind = "Cloud" if facts.deployment == "cloud" else "Server/Data Center"
+        account = str(me.get("displayName") or me.get("accountId") or me.get("name") or "?")
         return TrackerInfo(
             kind="jira",
             url=self.url,
-            detail=f"Jira {kind} {facts.version}",
-            extra={"account": str(me.get("displayName") or me.get("accountId") or me.get("name") or "?")},
+            # The site's own words: scrubbed like every other text it sends.
+            detail=f"Jira {kind} {printable_version(self._edge.scrub(facts.version))}",
+            extra={"account": self._edge.scrub(account)},
         )
 
     # -- reading ------------------------------------------------------------------------
@@ -437,7 +447,16 @@ class JiraTracker:
         self._edit(ref, self._issue_fields(new, setup), f"PUT issue {ref.key}")
 
     def set_parent(self, ref: IssueRef, parent: IssueRef) -> None:
-        self._edit(ref, self._parent_fields(parent), f"PUT issue {ref.key} under {parent.key}")
+        try:
+            self._edit(ref, self._parent_fields(parent), f"PUT issue {ref.key} under {parent.key}")
+        except PermanentError as exc:
+            if exc.status != 400:
+                raise
+            raise PermanentError(
+                f"{parent.key} cannot hold {ref.key} ({exc}): a tracking issue must be an Epic here; change its "
+                "type to Epic in Jira, or set tracking_issue_type for the post-mortems to come",
+                status=400,
+            ) from exc
 
     def move_issue(self, ref: IssueRef, goal: MoveGoal) -> IssueState:
         wanted = ItemStatus.COMPLETED if goal == "done" else ItemStatus.WONT_FIX
@@ -514,6 +533,11 @@ class JiraTracker:
 
     def close(self) -> None:
         self._jira.close()  # type: ignore[no-untyped-call]
+
+
+def printable_version(version: str) -> str:
+    """A site's version string, kept short and on one line."""
+    return " ".join(version.split())[:40]
 
 
 def _labels(labels: Iterable[str]) -> list[str]:

@@ -228,7 +228,12 @@ class Applier:
         issue = action.issue
         if action.parent is not None:
             parent = self.store.link_of(action.parent)
-            if parent is not None and parent.linked and parent.tracker == action.tracker:
+            if (
+                parent is not None
+                and parent.linked
+                and parent.tracker == action.tracker
+                and parent.status is not ItemStatus.GONE
+            ):
                 issue = replace(issue, parent=parent.ref())
         # Committed before the request: if the answer is lost or we crash, the next cycle
         # knows to look for the issue's marker before filing again.
@@ -236,8 +241,18 @@ class Applier:
         try:
             state = tracker.create_issue(issue)
         except PermanentError as exc:
-            self.store.abandon_create(action.key, str(exc))
-            raise
+            if issue.parent is None or exc.status != 400:
+                self.store.abandon_create(action.key, str(exc))
+                raise
+            # Refused, so nothing was filed: file it on its own rather than not at all; putting
+            # it under the tracking issue is tried again, and reported, separately.
+            log.warning("filing without the tracking issue", item=str(action.key), error=str(exc))
+            issue = replace(issue, parent=None)
+            try:
+                state = tracker.create_issue(issue)
+            except PermanentError as again:
+                self.store.abandon_create(action.key, str(again))
+                raise
         except TrackerError as exc:
             message = f"create outcome unknown ({exc}); the next cycle looks for the issue before filing again"
             self.store.record_item_error(action.key, message)

@@ -322,3 +322,44 @@ def test_control_characters_from_definitions_never_reach_the_terminal(world: Wor
     for out in outputs:
         assert out.returncode == 0, out.stdout + out.stderr
         assert "\x1b" not in out.stdout and "\x07" not in out.stdout
+
+
+@responses.activate
+def test_a_site_answering_404_to_discovery_makes_no_issue_gone() -> None:
+    from connectors.base import IssueGone, MisconfiguredError
+
+    responses.get("https://jira.example.com/wrong/rest/api/2/serverInfo", status=404, json={})
+    responses.get("https://jira.example.com/wrong/rest/api/2/priority", status=404, json={})
+    tracker = JiraTracker(
+        "https://jira.example.com/wrong", email=None, token=JIRA_TOKEN, retry=NO_RETRY, deployment="datacenter"
+    )
+    with pytest.raises(MisconfiguredError, match="check PMSYNC_JIRA_URL") as err:
+        tracker.get_issue(IssueRef("jira", "PLAT", "PLAT-1", "10001", ""))
+    assert not isinstance(err.value, IssueGone)
+
+
+@responses.activate
+def test_a_site_echoing_the_credentials_in_its_version_is_scrubbed() -> None:
+    import base64
+
+    basic = base64.b64encode(f"{JIRA_EMAIL}:{JIRA_TOKEN}".encode()).decode()
+    responses.get(
+        "https://jira.example.com/rest/api/2/serverInfo",
+        json={"baseUrl": "x", "version": f"9.1 Basic {basic} {JIRA_TOKEN}", "deploymentType": "Cloud"},
+    )
+    responses.get("https://jira.example.com/rest/api/3/priority", json=[])
+    responses.get("https://jira.example.com/rest/api/3/field", json=[])
+    responses.get("https://jira.example.com/rest/api/3/myself", json={"displayName": f"bot {JIRA_TOKEN}"})
+    tracker = JiraTracker("https://jira.example.com", email=JIRA_EMAIL, token=JIRA_TOKEN, retry=NO_RETRY)
+    info = tracker.probe()
+    shown = info.detail + " ".join(info.extra.values())
+    assert JIRA_TOKEN not in shown and basic[:20] not in shown
+
+
+def test_log_scrubbing_knows_the_basic_form_of_the_jira_token() -> None:
+    import base64
+
+    from config.settings import Settings
+
+    settings = Settings(jira_url="https://acme.atlassian.net", jira_email=JIRA_EMAIL, jira_token=JIRA_TOKEN)
+    assert base64.b64encode(f"{JIRA_EMAIL}:{JIRA_TOKEN}".encode()).decode() in settings.secrets()

@@ -587,3 +587,17 @@ def test_an_issue_deleted_between_two_search_pages_does_not_hide_the_next_one(
         again.store.close()
     finally:
         world.emulator.stop()
+
+
+def test_items_are_filed_even_when_the_tracking_issue_cannot_hold_them(site: World) -> None:
+    edit_definition(site, "tracking_issue: acme/payments#1", "create_tracking_issue: Platform Team")
+    platform_team(site, "    tracking_issue_type: Task\n")
+    engine = site.engine()
+    engine.run_cycle()
+    snapshot = engine.store.snapshot()
+    assert all(item.linked for item in snapshot.items.values())
+    assert site.issue_count() == 10  # the nine items and the tracking issue, once each
+    result = engine.run_cycle()
+    errors = [e.message for e in result.events if e.kind == "error"]
+    assert errors and all("a tracking issue must be an Epic here" in e for e in errors)
+    engine.store.close()
