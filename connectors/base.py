@@ -235,8 +235,9 @@ class Tracker(Protocol):
         """Post ``body_markdown`` on ``issue_key`` unless a comment carrying ``marker`` is there."""
         ...
 
-    def update_issue(self, ref: IssueRef, new: NewIssue) -> None:
-        """Rewrite the issue's title, text, due date and priority from ``new``. Never its status."""
+    def update_issue(self, ref: IssueRef, new: NewIssue, changed: Collection[str]) -> None:
+        """Write what ``changed`` names (``text``, ``deadline``, ``priority``) from ``new``; the
+        body, which states all three, is rewritten on any change. Never the status."""
         ...
 
     def set_parent(self, ref: IssueRef, parent: IssueRef) -> None:

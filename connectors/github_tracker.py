@@ -146,17 +146,17 @@ class GitHubTracker:
         repo = self._repo(ref.target)
         return self._call(f"GET issue {ref.key}", lambda: self._state(ref.target, repo.get_issue(int(ref.id))))
 
-    def update_issue(self, ref: IssueRef, new: NewIssue) -> None:
+    def update_issue(self, ref: IssueRef, new: NewIssue, changed: Collection[str]) -> None:
         issue = self._repo(ref.target).get_issue(int(ref.id))
-        # The priority is a label: swap it, keep every other label people added.
-        current = self._call(f"GET issue {ref.key}", lambda: [label.name for label in issue.labels])
-        labels = [name for name in current if not name.startswith(priority_label(""))]
-        labels.append(priority_label(new.priority))
-        self._call(
-            f"PATCH issue {ref.key}",
-            lambda: issue.edit(title=new.title, body=self._body(new), labels=labels),
-            write=True,
-        )
+        edits: dict[str, Any] = {"body": self._body(new)}
+        if "text" in changed:
+            edits["title"] = new.title
+        if "priority" in changed:
+            # The priority is a label: swap it, keep every other label people added.
+            current = self._call(f"GET issue {ref.key}", lambda: [label.name for label in issue.labels])
+            edits["labels"] = [name for name in current if not name.startswith(priority_label(""))]
+            edits["labels"].append(priority_label(new.priority))
+        self._call(f"PATCH issue {ref.key}", lambda: issue.edit(**edits), write=True)
 
     def set_parent(self, ref: IssueRef, parent: IssueRef) -> None:
         raise PermanentError(f"cannot put {ref.key} under {parent.key}: GitHub issues are not linked to a parent")

@@ -167,8 +167,7 @@ class JiraTracker:
             # Not an issue that is gone: the site is not where the settings say. Raised as
             # such, so that no linked issue is taken for deleted.
             raise MisconfiguredError(
-                f"{exc}: check PMSYNC_JIRA_URL (the site's address, without a REST path) and "
-                "PMSYNC_JIRA_DEPLOYMENT"
+                f"{exc}: check PMSYNC_JIRA_URL (the site's address, without a REST path) and PMSYNC_JIRA_DEPLOYMENT"
             ) from None
         if not isinstance(priorities, list) or not isinstance(fields, list):
             raise TransientError("GET priority or GET field answered something that is not a list")
@@ -442,9 +441,12 @@ class JiraTracker:
         url = self._jira._get_url(f"issue/{ref.id}")
         self._call(what, lambda: self._jira._session.put(url, data=json.dumps({"fields": fields})), write=True)
 
-    def update_issue(self, ref: IssueRef, new: NewIssue) -> None:
-        setup = self._setup(ref.target)
-        self._edit(ref, self._issue_fields(new, setup), f"PUT issue {ref.key}")
+    def update_issue(self, ref: IssueRef, new: NewIssue, changed: Collection[str]) -> None:
+        fields = self._issue_fields(new, self._setup(ref.target))
+        # Only what changed: a due date or priority the team set in Jira stays theirs.
+        wanted = {"text": "summary", "deadline": "duedate", "priority": "priority"}
+        keep = {"description"} | {name for field, name in wanted.items() if field in changed}
+        self._edit(ref, {name: value for name, value in fields.items() if name in keep}, f"PUT issue {ref.key}")
 
     def set_parent(self, ref: IssueRef, parent: IssueRef) -> None:
         try:

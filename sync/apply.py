@@ -12,7 +12,7 @@ from pathlib import Path
 
 import structlog
 
-from connectors.base import IssueState, ItemKey, ItemStatus, PermanentError, Tracker, TrackerError
+from connectors.base import IssueState, ItemKey, ItemStatus, PermanentError, Tracker, TrackerError, TransientError
 from connectors.markers import report_marker, withdrawn_marker
 from sync.model import PostMortem
 from sync.plan import (
@@ -170,8 +170,7 @@ class Applier:
                     )
                 )
             case UpdateIssue():
-                self.trackers[action.ref.tracker].update_issue(action.ref, action.issue)
-                self.store.record_pushed(action.key, action.pushed)
+                self._update(action)
                 self.events.append(
                     Event("updated", str(action.key), f"{action.ref.key}: {action.describe()}", action.ref.url)
                 )
@@ -207,6 +206,17 @@ class Applier:
                 )
                 if state.status is not wanted:
                     self._misread_move(action, state)
+
+    def _update(self, action: UpdateIssue) -> None:
+        # Recorded first: an edit whose answer is lost is not written again over whatever
+        # people change next. Undone only when the tracker certainly did not take it.
+        self.store.record_pushed(action.key, action.pushed)
+        try:
+            self.trackers[action.ref.tracker].update_issue(action.ref, action.issue, action.changed)
+        except TrackerError as exc:
+            if isinstance(exc, PermanentError) or (isinstance(exc, TransientError) and exc.not_processed):
+                self.store.record_pushed(action.key, action.previous)
+            raise
 
     def _misread_move(self, action: MoveIssue, state: IssueState) -> None:
         """The issue moved, but its new status does not mean what was asked: say what to set."""

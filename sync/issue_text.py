@@ -6,12 +6,12 @@ from the definition's team, description, summary and contributing factors.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 
 from config.teams import JiraTeam, Team
 from connectors.base import ItemKey, NewIssue
 from sync.model import ActionItem, PostMortem
+from sync.pushed import pushed_state
 from sync.wording import when
 
 TITLE_LIMIT = 200
@@ -92,18 +92,16 @@ def new_issue(pm: PostMortem, item: ActionItem, team_name: str, team: Team) -> N
 
 
 def fingerprint(item: ActionItem) -> str:
-    """What an edit of the definition can change on a filed issue, in 16 hex digits."""
-    text = "\x1f".join((item.description.strip(), item.deadline.isoformat(), item.priority.value))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    """What an edit of the definition can change on a filed issue (see :mod:`sync.pushed`)."""
+    return pushed_state(item.description, item.deadline, item.priority.value)
 
 
 _PRIORITY_ORDER = ("critical", "high", "medium", "low")
 
 
 def issue_fingerprint(issue: NewIssue) -> str:
-    """Everything a tracking issue says, in 16 hex digits."""
-    text = "\x1f".join((issue.title, issue.body_markdown, issue.deadline.isoformat(), issue.priority))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    """Everything a tracking issue says (see :mod:`sync.pushed`)."""
+    return pushed_state(f"{issue.title}\n{issue.body_markdown}", issue.deadline, issue.priority)
 
 
 def tracking_record_fields(pm: PostMortem) -> tuple[str, date, str]:

@@ -22,6 +22,7 @@ from config.teams import Team
 from connectors.base import IssueRef, IssueState, ItemKey, ItemStatus, MoveGoal, NewIssue
 from sync.issue_text import fingerprint, issue_fingerprint, new_issue, tracking_issue, tracking_record_fields
 from sync.model import ActionItem, PostMortem
+from sync.pushed import Field, changed_fields
 from sync.store import Snapshot, StoredItem, StoredPostMortem
 
 
@@ -173,12 +174,18 @@ class UpdateIssue:
     ref: IssueRef
     issue: NewIssue
     pushed: str
+    #: What was written before, restored if the tracker certainly did not take the edit.
+    previous: str
+    changed: frozenset[Field]
 
     def describe(self) -> str:
-        return (
-            f"update {self.ref.key} ({self.key}) from the edited definition: "
-            f"due {self.issue.deadline.isoformat()}, priority {self.issue.priority}"
-        )
+        what = {
+            "text": "text",
+            "deadline": f"due date {self.issue.deadline.isoformat()}",
+            "priority": f"priority {self.issue.priority}",
+        }
+        changes = ", ".join(what[name] for name in ("text", "deadline", "priority") if name in self.changed)
+        return f"update {self.ref.key} ({self.key}) from the edited definition: {changes}"
 
 
 @dataclass(frozen=True)
@@ -380,7 +387,7 @@ def _plan_postmortem(
         if stored.pushed is None:
             out.append(RecordPushed(key, pushed))
         elif stored.pushed != pushed:
-            out.append(UpdateIssue(key, state.ref, issue, pushed))
+            out.append(UpdateIssue(key, state.ref, issue, pushed, stored.pushed, changed_fields(stored.pushed, pushed)))
         if parent is not None and _needs_parent(stored, tracking, cycle.snapshot.tracking.get(pm.id)):
             out.append(SetParent(key, state.ref, parent))
 
@@ -440,7 +447,7 @@ def _plan_tracking(pm: PostMortem, teams: Mapping[str, Team], cycle: _Cycle, out
         if stored.pushed is None:
             out.append(RecordPushed(key, pushed))
         elif stored.pushed != pushed:
-            out.append(UpdateIssue(key, state.ref, issue, pushed))
+            out.append(UpdateIssue(key, state.ref, issue, pushed, stored.pushed, changed_fields(stored.pushed, pushed)))
     return _Tracking(key, stored.tracker, state.ref if state else stored.ref(), state, stored.moved_at)
 
 

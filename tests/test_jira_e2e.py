@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from connectors.base import ItemKey, ItemStatus
 from connectors.emulator import jql
@@ -600,4 +601,47 @@ def test_items_are_filed_even_when_the_tracking_issue_cannot_hold_them(site: Wor
     result = engine.run_cycle()
     errors = [e.message for e in result.events if e.kind == "error"]
     assert errors and all("a tracking issue must be an Epic here" in e for e in errors)
+    engine.store.close()
+
+
+def test_a_typo_fix_leaves_the_due_date_and_priority_the_team_set(site: World) -> None:
+    engine = site.engine()
+    engine.run_cycle()
+    key = engine.store.snapshot().items[ItemKey(PAYMENT, "AI-4")].issue_key
+    assert site.emulator.jira_issue(key)["fields"]["duedate"] == "2024-03-22"
+    # The team moves the due date and lowers the priority in Jira...
+    cloud = site.emulator.jira_deployment == "cloud"
+    answer = requests.put(
+        f"{site.emulator.jira_url}/rest/api/{3 if cloud else 2}/issue/{key}",
+        json={"fields": {"duedate": "2024-06-30", "priority": {"name": "Lowest"}}},
+        auth=(JIRA_EMAIL, JIRA_TOKEN) if cloud else None,
+        headers={} if cloud else {"Authorization": f"Bearer {JIRA_TOKEN}"},
+        timeout=5,
+    )
+    assert answer.status_code == 204
+    # ...and the author fixes a word of the description.
+    edit_definition(site, "held for more than 60 seconds", "held for longer than 60 seconds")
+    assert "updated" in kinds(engine.run_cycle())
+    fields = site.emulator.jira_issue(key)["fields"]
+    assert (fields["duedate"], fields["priority"]["name"]) == ("2024-06-30", "Lowest")
+    assert "longer than 60 seconds" in fields["summary"]
+    engine.store.close()
+
+
+def test_an_edit_whose_answer_was_lost_is_not_written_again(site: World) -> None:
+    engine = site.engine()
+    engine.run_cycle()
+    edit_definition(
+        site, "    deadline: 2024-03-22\n    priority: high\n", "    deadline: 2024-04-05\n    priority: high\n"
+    )
+    api = "3" if site.emulator.jira_deployment == "cloud" else "2"
+    site.emulator.faults.add(
+        method="PUT", path=rf"^/rest/api/{api}/issue/", mode="commit_then_fail", times=1, server="jira"
+    )
+    engine.run_cycle()
+    key = engine.store.snapshot().items[ItemKey(PAYMENT, "AI-4")].issue_key
+    assert site.emulator.jira_issue(key)["fields"]["duedate"] == "2024-04-05"
+    site.emulator.clear_request_log()
+    engine.run_cycle()
+    assert requests_to(site, "PUT", "/issue/") == 0
     engine.store.close()
