@@ -21,6 +21,7 @@ of the file is reported at once, each with its line, as a :class:`TeamsFileError
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -31,6 +32,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainValidator,
     StringConstraints,
     ValidationError,
 )
@@ -88,8 +90,41 @@ class _Team(BaseModel):
     labels: tuple[Label, ...] = ()
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
-FieldValue = str | int | float | list[str | int | float]
+def _plain_text(value: str) -> str:
+    if any(not char.isprintable() for char in value):
+        raise ValueError("must not contain control characters (tabs, line breaks, escapes)")
+    return value
+
+
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), AfterValidator(_plain_text)
+]
+
+
+def _field_value(value: object) -> str | int | float | list[str | int | float]:
+    if isinstance(value, list):
+        return [_field_scalar(item) for item in value]
+    return _field_scalar(value)
+
+
+def _field_scalar(value: object) -> str | int | float:
+    if isinstance(value, str):
+        return _plain_text(value)
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return value
+    shown = str(value).lower() if isinstance(value, bool) else repr(value)
+    raise ValueError(f"must be text, a number or a list of them, not {shown}; put text in quotes")
+
+
+#: A value for a Jira field: text, a finite number (never true/false, which YAML would
+#: turn into 1 and 0), or a list of those.
+FieldValue = Annotated[str | int | float | list[str | int | float], PlainValidator(_field_value)]
+
+
+#: A transition id as Jira writes it ("031" is 31).
+TransitionId = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{1,18}$"), AfterValidator(lambda v: str(int(v)))
+]
 
 
 class JiraTransitions(BaseModel):
@@ -97,8 +132,8 @@ class JiraTransitions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    done: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]+$")] | None = None
-    wont_fix: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]+$")] | None = None
+    done: TransitionId | None = None
+    wont_fix: TransitionId | None = None
 
 
 class JiraTeam(_Team):

@@ -71,6 +71,8 @@ _BASE_FIELDS: tuple[str, ...] = (
     "project",
 )
 _PAGE = 100
+#: Jira refuses text fields over 32,767 characters; markup and the marker need room too.
+TEXT_LIMIT = 30_000
 _NO_RULES = JiraProjectRules()
 OLD_SEARCH_GONE = (
     "Jira answered 410 Gone to the offset-paged search: this site no longer has it, which means it "
@@ -250,6 +252,13 @@ class JiraTracker:
     def _text(self, value: Any) -> str:
         return value if isinstance(value, str) else adf_to_text(value)
 
+    def _marked(self, markdown: str, marker: str) -> Any:
+        """``markdown`` cut to fit Jira's text limit, then ``marker`` (in a code span: ids may
+        hold "_", which Markdown would read as emphasis), in the site's text format."""
+        if len(markdown) > TEXT_LIMIT:
+            markdown = markdown[:TEXT_LIMIT].rstrip() + "\n\n(cut here: Jira takes at most 32,767 characters)"
+        return self._body(f"{markdown}\n\n`{marker}`")
+
     def _body(self, markdown: str) -> Any:
         return markdown_to_adf(markdown) if self._cloud else markdown_to_wiki(markdown)
 
@@ -374,10 +383,9 @@ class JiraTracker:
     # -- writing ------------------------------------------------------------------------
 
     def _issue_fields(self, new: NewIssue, setup: ProjectSetup) -> dict[str, Any]:
-        # In a code span: ids may hold "_", which Markdown would read as emphasis.
         fields: dict[str, Any] = {
             "summary": new.title,
-            "description": self._body(f"{new.body_markdown}\n\n`{item_marker(new.item)}`"),
+            "description": self._marked(new.body_markdown, item_marker(new.item)),
             "duedate": new.deadline.isoformat(),
         }
         priority = setup.priority_ids.get(new.priority)
@@ -506,7 +514,7 @@ class JiraTracker:
                     url=self._comment_url(issue_key, comment),
                     already_there=True,
                 )
-        body = self._body(f"{body_markdown}\n\n`{marker}`")
+        body = self._marked(body_markdown, marker)
         created = self._call(
             f"POST comment on {issue_key}",
             lambda: self._jira.add_comment(issue_key, body),

@@ -44,13 +44,33 @@ def jira_rules(teams: Mapping[str, Team]) -> dict[str, JiraProjectRules]:
     out: dict[str, JiraProjectRules] = {}
     for project, named in by_project.items():
         first, *others = named.values()
-        if any(other != first for other in others):
+        differing = sorted(
+            {
+                setting
+                for other in others
+                for setting in ("priorities", "fields", "wont_fix_resolutions", "wont_fix_statuses", "transitions")
+                if _setting(first, setting) != _setting(other, setting)
+            }
+        )
+        if differing:
             raise SettingsError(
-                f"teams file: {', '.join(named)} all file into Jira project {project} but configure it "
-                "differently (priorities, fields, wont_fix_*, transitions): give them the same settings"
+                f"teams file: {', '.join(named)} all file into Jira project {project} but set "
+                f"{', '.join(differing)} differently: one project's issues follow one set of rules, "
+                "so give them the same values"
             )
         out[project] = replace(first, teams=tuple(named))
     return out
+
+
+def _setting(rules: JiraProjectRules, setting: str) -> object:
+    """One setting of a project's rules, compared the way the site compares it."""
+    if setting == "priorities":
+        return {ours: theirs.casefold() for ours, theirs in rules.priorities.items()}
+    if setting == "transitions":
+        return (rules.done_transition, rules.wont_fix_transition)
+    if setting in ("wont_fix_resolutions", "wont_fix_statuses"):
+        return {value.casefold() for value in getattr(rules, setting)}
+    return getattr(rules, setting)
 
 
 def build_trackers(settings: Settings, teams: Mapping[str, Team] | None = None) -> dict[str, Tracker]:

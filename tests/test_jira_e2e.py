@@ -645,3 +645,19 @@ def test_an_edit_whose_answer_was_lost_is_not_written_again(site: World) -> None
     engine.run_cycle()
     assert requests_to(site, "PUT", "/issue/") == 0
     engine.store.close()
+
+
+def test_text_longer_than_jira_takes_is_cut_before_the_marker(site: World) -> None:
+    engine = site.engine()
+    engine.run_cycle()
+    key = engine.store.snapshot().items[ItemKey(PAYMENT, "AI-1")].issue_key
+    long_report = "\n\n".join(f"Paragraph {n}: " + "words " * 60 for n in range(200))
+    assert len(long_report) > 40_000
+    engine.trackers["jira"].post_comment(key, long_report, "postmortem-sync:report[TEST][0]")
+    body = site.emulator.jira_issue(key)["fields"]["comment"]["comments"][-1]["body"]
+    text = text_of(body)
+    assert "postmortem-sync:report[TEST][0]" in text and "cut here" in text
+    assert len(body if isinstance(body, str) else json.dumps(body)) < 40_000
+    # Posting again finds it by its marker.
+    assert engine.trackers["jira"].post_comment(key, long_report, "postmortem-sync:report[TEST][0]").already_there
+    engine.store.close()

@@ -277,3 +277,62 @@ def test_documented_example_in_config_loads() -> None:
     data = teams["Data Platform"]
     assert isinstance(data, JiraTeam)
     assert (data.project, data.issue_type) == ("DATA", "Story")
+
+
+JIRA_RULES = """\
+teams:
+  Platform Team:
+    tracker: jira
+    project: PLAT
+    priorities: {critical: Blocker}
+    fields: {"Root cause category": Process, customfield_10420: [a, 2, 2.5]}
+    wont_fix_statuses: [Abandoned]
+    transitions: {done: "031"}
+"""
+
+
+def test_jira_rules_are_read(tmp_path: Path) -> None:
+    file = tmp_path / "teams.yaml"
+    file.write_text(JIRA_RULES)
+    team = load_teams(file)["Platform Team"]
+    assert isinstance(team, JiraTeam)
+    assert team.priorities == {"critical": "Blocker"}
+    assert team.fields == {"Root cause category": "Process", "customfield_10420": ["a", 2, 2.5]}
+    assert team.wont_fix_statuses == ("Abandoned",) and team.transitions.done == "31"
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("true", "not true; put text in quotes"),
+        (".nan", "not nan"),
+        ('"a\\u0007b"', "must not contain control characters"),
+        ("{a: 1}", "must be text, a number or a list of them"),
+    ],
+)
+def test_jira_field_values_are_text_or_numbers(tmp_path: Path, value: str, fragment: str) -> None:
+    file = tmp_path / "teams.yaml"
+    file.write_text(JIRA_RULES.replace('Root cause category": Process', f'Root cause category": {value}'))
+    with pytest.raises(TeamsFileError) as err:
+        load_teams(file)
+    assert fragment in str(err.value)
+
+
+def test_teams_sharing_a_project_must_agree_and_are_told_what_differs(tmp_path: Path) -> None:
+    from config.settings import SettingsError
+    from sync.wiring import jira_rules
+
+    file = tmp_path / "teams.yaml"
+    file.write_text(
+        JIRA_RULES
+        + "  Data Team:\n    tracker: jira\n    project: PLAT\n    priorities: {critical: BLOCKER}\n"
+        + "    wont_fix_statuses: [abandoned]\n    transitions: {done: '31'}\n"
+        + '    fields: {"Root cause category": Process, customfield_10420: [a, 2, 2.5]}\n'
+    )
+    assert jira_rules(load_teams(file))["PLAT"].teams == ("Data Team", "Platform Team")
+    file.write_text(JIRA_RULES + "  Data Team:\n    tracker: jira\n    project: PLAT\n")
+    with pytest.raises(SettingsError) as err:
+        jira_rules(load_teams(file))
+    message = str(err.value)
+    assert "Data Team, Platform Team all file into Jira project PLAT" in message
+    assert "set fields, priorities, transitions, wont_fix_statuses differently" in message
