@@ -124,6 +124,8 @@ class JiraTracker:
         )
         self._call = self._edge.call
         self._setting: DeploymentSetting = deployment
+        self._email = email
+        self._timeout = timeout
         self._rules = dict(projects or {})
         self._facts: SiteFacts | None = None
         self._setups: dict[str, ProjectSetup | SiteProblem] = {}
@@ -152,6 +154,13 @@ class JiraTracker:
             info: Any = self._call("GET serverInfo", self._jira.server_info)
         except IssueGone:
             info = None
+        except PermanentError as exc:
+            if exc.status == 401 and self._email is None and self._anonymous_says_cloud():
+                raise MisconfiguredError(
+                    "this site is Jira Cloud, which signs in with an email and an API token: set "
+                    "PMSYNC_JIRA_EMAIL to the account PMSYNC_JIRA_TOKEN belongs to"
+                ) from None
+            raise
         if info is not None and (not isinstance(info, dict) or ("baseUrl" not in info and "version" not in info)):
             raise TransientError("GET serverInfo answered something that is not Jira's serverInfo")
         try:
@@ -210,6 +219,23 @@ class JiraTracker:
         if not isinstance(types, list):
             raise TransientError(f"GET project {project} answered without its issue types")
         return tuple(str(t["name"]) for t in types if isinstance(t, dict) and t.get("name"))
+
+    def _anonymous_says_cloud(self) -> bool:
+        """Whether serverInfo, asked without credentials, says Jira Cloud (it answers anyone)."""
+        anonymous = JIRA(
+            server=self.url,
+            options={"rest_api_version": "2"},
+            max_retries=0,
+            timeout=self._timeout,
+            get_server_info=False,
+        )
+        try:
+            info = self._call("GET serverInfo without credentials", anonymous.server_info)
+        except TrackerError:
+            return False
+        finally:
+            anonymous.close()  # type: ignore[no-untyped-call]
+        return isinstance(info, dict) and str(info.get("deploymentType", "")).lower() == "cloud"
 
     def _setup(self, project: str) -> ProjectSetup:
         facts = self._site()
@@ -488,14 +514,21 @@ class JiraTracker:
                 wont_fix_resolutions=rules.wont_fix_resolutions,
             )
         except NoTransition as exc:
-            setting = "wont_fix_statuses (or wont_fix_resolutions)" if goal == "wont-fix" else "wont_fix_statuses"
-            who = ", ".join(rules.teams) or f"the team of project {state.ref.target}"
-            message = (
-                f"cannot move {state.ref.key} from {state.detail} to {goal}: {exc}. In the teams file, pin the "
-                f"transition for {who} with transitions: {{{goal.replace('-', '_')}: ID}}"
-                + (f", or name the status that means won't fix in {setting}" if goal == "wont-fix" else "")
-                + "; or close the issue by hand"
-            )
+            project = state.ref.target
+            who = ", ".join(rules.teams) or f"the team of project {project}"
+            if goal == "wont-fix":
+                hint = (
+                    f"The workflow of {project} offers no way to say won't do that postmortem-sync recognises. "
+                    "If it has a status meaning that under another name, list it in wont_fix_statuses (a "
+                    f"resolution: wont_fix_resolutions) of every team filing into {project} ({who}) in the teams "
+                    "file; if it has none, add one to the workflow (a Done-category status such as Won't Do, or "
+                    "a resolution screen offering Won't Do); or close the issue by hand"
+                )
+            else:
+                hint = (
+                    f"Pin the transition for {who} with transitions: {{done: ID}} in the teams file, or move it by hand"
+                )
+            message = f"cannot move {state.ref.key} from {state.detail} to {goal}: {exc}. {hint}"
             raise PermanentError(self._edge.scrub(message)) from None
         fields = {"resolution": {"name": choice.resolution}} if choice.resolution else {}
         self._call(

@@ -172,7 +172,12 @@ class Applier:
             case UpdateIssue():
                 self._update(action)
                 self.events.append(
-                    Event("updated", str(action.key), f"{action.ref.key}: {action.describe()}", action.ref.url)
+                    Event(
+                        "updated",
+                        str(action.key),
+                        f"{action.ref.key} now says the new {action.changes()}",
+                        action.ref.url,
+                    )
                 )
             case RecordPushed():
                 self.store.record_pushed(action.key, action.pushed)
@@ -225,7 +230,9 @@ class Applier:
         if action.goal == "wont-fix":
             hint = (
                 f"if [{state.detail}] means the work will not be done, add that status to wont_fix_statuses "
-                f"(or the resolution to wont_fix_resolutions) of {team} in the teams file"
+                f"(or the resolution to wont_fix_resolutions) of {team} and every other team filing into "
+                f"{state.ref.target} in the teams file; if it also means done, pin another transition "
+                "(transitions: {wont_fix: ID}) that leads to a status of its own"
             )
         else:
             hint = f"pin the transition to use with transitions: {{done: ID}} for {team} in the teams file"

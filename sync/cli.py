@@ -203,10 +203,12 @@ class AnyName(Collection[str]):
 
 def _validate(paths: Sequence[Path], teams_file: Path, console: Console) -> int:
     from sync.loader import load_definitions
+    from sync.wiring import jira_rules
 
     teams: Collection[str]
     if teams_file.is_file():
         teams = load_teams(teams_file)
+        jira_rules(teams)  # teams sharing a Jira project must agree
     else:
         console.print(
             f"Note: no teams file at {teams_file}, so owners are not checked against configured teams "

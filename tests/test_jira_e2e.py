@@ -312,7 +312,10 @@ def test_no_fitting_transition_fails_clearly_then_the_team_says_what_fits(site: 
     assert len(errors) == 1
     assert "no transition leads to a won't-do status" in errors[0]
     assert "Abandon [id 102] -> Abandoned" in errors[0] and "Finish [id 101] -> Done" in errors[0]
-    assert "pin the transition for Platform Team with transitions: {wont_fix: ID}" in errors[0]
+    assert (
+        "list it in wont_fix_statuses (a resolution: wont_fix_resolutions) of every team filing into PLAT "
+        "(Platform Team)" in errors[0]
+    )
 
     # Pinning the transition alone is not enough: Abandoned would read back as completed.
     platform_team(site, '    transitions: {wont_fix: "102"}\n')
@@ -371,9 +374,12 @@ def test_a_deleted_or_hidden_issue_is_gone_never_done_never_refiled(site: World,
     assert stored.items[ItemKey(CERT, "AI-2")].status is ItemStatus.GONE
     assert stored.postmortems[CERT].state == "open"
     assert len([i for i in site.emulator.jira_issues("PLAT")]) == (4 if how == "deleted" else 5)
+    out = site.cli("sync", "--once")
+    assert out.returncode == 1
+    assert f"{CERT}/AI-2: {key} is gone from its tracker: restore it, or withdraw the item" in out.stdout
     status = json.loads(site.cli("status", "--json").stdout)
     cert = next(pm for pm in status["postmortems"] if pm["id"] == CERT)
-    assert next(i for i in cert["items"] if i["id"] == "AI-2")["status"] == "gone from tracker"
+    assert next(i for i in cert["items"] if i["id"] == "AI-2")["status"] == "gone"
     # Withdrawing the item lets the post-mortem close.
     edit_definition(
         site,
@@ -661,3 +667,27 @@ def test_text_longer_than_jira_takes_is_cut_before_the_marker(site: World) -> No
     # Posting again finds it by its marker.
     assert engine.trackers["jira"].post_comment(key, long_report, "postmortem-sync:report[TEST][0]").already_there
     engine.store.close()
+
+
+def test_cloud_without_an_email_is_told_to_set_one(world: World) -> None:
+    env = {**world.env(), "PMSYNC_JIRA_EMAIL": ""}
+    out = subprocess.run(
+        [sys.executable, "-m", "sync.cli", "sync", "--once"],
+        env=env,
+        cwd=world.workdir,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert out.returncode == 2
+    assert "this site is Jira Cloud, which signs in with an email and an API token" in out.stdout + out.stderr
+
+
+def test_validate_refuses_teams_that_disagree_on_a_shared_project(world: World) -> None:
+    platform_team(world, "    priorities: {critical: Highest}\n")
+    text = world.teams_file.read_text()
+    world.teams_file.write_text(text + "  SRE Team:\n    tracker: jira\n    project: PLAT\n")
+    out = world.cli("validate", str(world.postmortems))
+    assert out.returncode == 2
+    assert "set priorities differently" in out.stdout + out.stderr
