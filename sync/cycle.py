@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
@@ -12,13 +12,13 @@ import structlog
 
 from config.teams import Team
 from config.yamlfile import SourceError
-from connectors.base import Tracker
+from connectors.base import ItemKey, ItemStatus, Tracker
 from sync.apply import Applier, Event
 from sync.cycle_lock import cycle_lock
 from sync.identity import check_identity
 from sync.loader import load_definitions
 from sync.observe import observe
-from sync.plan import Action, Definition, plan
+from sync.plan import Action, Definition, Observations, plan
 from sync.store import Store
 
 log = structlog.get_logger(__name__)
@@ -37,6 +37,8 @@ class CycleResult:
     events: list[Event] = field(default_factory=list)
     definition_errors: list[SourceError] = field(default_factory=list)
     read_errors: dict[str, str] = field(default_factory=dict)
+    #: Items whose state needs a person (an issue gone from its tracker), with what to do.
+    attention: dict[str, str] = field(default_factory=dict)
     postmortems: int = 0
     skipped: bool = False
 
@@ -47,6 +49,7 @@ class CycleResult:
             not self.skipped
             and not self.definition_errors
             and not self.read_errors
+            and not self.attention
             and not any(e.kind == "error" for e in self.events)
         )
 
@@ -58,9 +61,32 @@ class CycleResult:
             "postmortems": self.postmortems,
             "definition_errors": len(self.definition_errors),
             "read_errors": len(self.read_errors),
+            "gone": len(self.attention),
             "actions": len(self.actions),
             **counts,
         }
+
+
+def gone_issues(definitions: Sequence[Definition], observations: Observations) -> dict[str, str]:
+    """Issues that vanished from their tracker and what a person can do about each."""
+    out: dict[str, str] = {}
+    for definition in definitions:
+        pm = definition.postmortem
+        keys = [(ItemKey(pm.id, item.id), item.withdrawn) for item in pm.action_items]
+        for key, withdrawn in [(ItemKey.tracking(pm.id), None), *keys]:
+            state = observations.states.get(key)
+            if state is None or state.status is not ItemStatus.GONE or withdrawn:
+                continue
+            if key.is_tracking:
+                out[str(key)] = (
+                    f"{state.ref.key} is gone from its tracker: restore it, or the report cannot be posted on it"
+                )
+            else:
+                out[str(key)] = (
+                    f"{state.ref.key} is gone from its tracker: restore it, or withdraw the item "
+                    "(withdrawn: reason) so that the post-mortem can close"
+                )
+    return out
 
 
 class Engine:
@@ -128,6 +154,7 @@ class Engine:
 
         observations = observe(definitions, self.teams, snapshot, self.trackers, self.should_stop)
         result.read_errors = {str(k): v for k, v in observations.read_errors.items()}
+        result.attention = gone_issues(definitions, observations)
         result.actions = plan(definitions, self.teams, snapshot, observations, self.clock(), self.create_grace)
         if result.dry_run:
             result.finished_at = self.clock()

@@ -36,6 +36,8 @@ def print_cycle(result: CycleResult, console: Console) -> None:
         _line(console, f"✗ invalid definition skipped: {error}")
     for key, message in result.read_errors.items():
         _line(console, f"! {key}: {message}")
+    for key, message in result.attention.items():
+        _line(console, f"! {key}: {message}")
     if result.dry_run:
         _print_plan(result, console)
     else:
@@ -72,6 +74,8 @@ def summary_line(result: CycleResult) -> str:
             parts.append(plural(counts["error"], "failed action"))
     if result.read_errors:
         parts.append(plural(len(result.read_errors), "item") + " not read or not filed")
+    if result.attention:
+        parts.append(plural(len(result.attention), "issue") + " gone from the tracker")
     if result.definition_errors:
         parts.append(plural(len(result.definition_errors), "definition problem"))
     head = "OK" if result.ok else "Needs attention"
