@@ -20,15 +20,17 @@ _STYLE = {
     "open": "white",
     "unknown": "magenta",
     "not filed": "red",
-    "gone from tracker": "red",
+    "gone": "red",
     "withdrawn": "cyan",
 }
+#: How a state reads in the table, where it differs from the value scripts get.
+_LABEL = {"gone": "gone from tracker"}
 
 
 def item_state(item: StoredItem) -> str:
-    if item.status is ItemStatus.GONE:
-        return "gone from tracker"
-    if item.withdrawn and not (item.status and item.status.finished):
+    """The item's state: its issue's status, ``withdrawn`` (whatever its issue says: the
+    definition dropped it), or ``not filed``."""
+    if item.withdrawn:
         return "withdrawn"
     if item.status is not None:
         return item.status.value
@@ -80,6 +82,7 @@ def collect(store: Store, today: date) -> dict[str, Any]:
                         "url": i.issue_url,
                         "status": item_state(i),
                         "detail": i.status_detail,
+                        "issue_status": i.status.value if i.status else None,
                         "deadline": i.deadline.isoformat(),
                         "priority": i.priority,
                         "overdue": is_overdue(i, today),
@@ -132,6 +135,8 @@ def render(data: dict[str, Any], console: Console) -> None:
                 [Text("overdue", style="red")] * item["overdue"]
                 + [Text("removed from definition")] * (not item["in_definition"])
                 + [_text(f"withdrawn: {item['withdrawn']}")] * bool(item["withdrawn"])
+                + [_text(f"its issue: {item['detail'] or '?'}")] * bool(item["withdrawn"] and item["issue"])
+                + [Text("restore the issue, or withdraw the item")] * (item["status"] == "gone")
                 + [Text("problem, see below", style="magenta")] * bool(item["problem"])
             )
             # Text from definitions and trackers is shown as written, never read as markup.
@@ -139,7 +144,7 @@ def render(data: dict[str, Any], console: Console) -> None:
                 _text(item["id"]),
                 _text(item["team"]),
                 _text(item["issue"] or "-"),
-                Text(item["status"], style=_STYLE.get(item["status"], "white")),
+                Text(_LABEL.get(item["status"], item["status"]), style=_STYLE.get(item["status"], "white")),
                 Text(item["deadline"]),
                 Text(item["priority"]),
                 notes,
