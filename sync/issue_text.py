@@ -134,7 +134,7 @@ def tracking_issue(pm: PostMortem, team_name: str, team: Team) -> NewIssue:
         "",
         "---",
         f"_Filed by postmortem-sync for {team_name}. The follow-through report is posted here, and this "
-        "issue is moved to done, when every action item is finished._",
+        f"issue is {'moved to done' if team.tracker == 'jira' else 'closed'}, when every action item is finished._",
     ]
     return NewIssue(
         item=ItemKey.tracking(pm.id),

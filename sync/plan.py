@@ -178,14 +178,17 @@ class UpdateIssue:
     previous: str
     changed: frozenset[Field]
 
-    def describe(self) -> str:
+    def changes(self) -> str:
+        """What is written, in words: ``description, deadline 2024-04-05``."""
         what = {
-            "text": "text",
-            "deadline": f"due date {self.issue.deadline.isoformat()}",
+            "text": "description",
+            "deadline": f"deadline {self.issue.deadline.isoformat()}",
             "priority": f"priority {self.issue.priority}",
         }
-        changes = ", ".join(what[name] for name in ("text", "deadline", "priority") if name in self.changed)
-        return f"update {self.ref.key} ({self.key}) from the edited definition: {changes}"
+        return ", ".join(what[name] for name in ("text", "deadline", "priority") if name in self.changed)
+
+    def describe(self) -> str:
+        return f"update {self.ref.key} ({self.key}) from the edited definition: {self.changes()}"
 
 
 @dataclass(frozen=True)

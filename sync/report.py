@@ -31,6 +31,14 @@ class ReportRow:
     url: str | None
 
 
+def outcomes(completed: int, wont_fix: int, withdrawn: int) -> str:
+    """``4 completed, 1 closed as won't fix`` (only the kinds there are; pure)."""
+    parts = [f"{completed} completed"] if completed or not (wont_fix or withdrawn) else []
+    parts += [f"{wont_fix} closed as won't fix"] * bool(wont_fix)
+    parts += [f"{withdrawn} withdrawn"] * bool(withdrawn)
+    return ", ".join(parts)
+
+
 def timeliness(deadline: date, finished: date | None) -> str:
     """``on time``, ``early by N days`` or ``late by N days`` (pure)."""
     if finished is None:
@@ -108,13 +116,7 @@ def render_report(pm: PostMortem, items: Mapping[ItemKey, StoredItem], closed_at
             pm=pm,
             incident=incident_window(pm),
             items=rows,
-            counts={
-                "completed": completed,
-                "wont_fix": wont_fix,
-                "withdrawn": withdrawn,
-                "on_time": on_time,
-                "late": late,
-            },
+            counts={"outcomes": outcomes(completed, wont_fix, withdrawn), "on_time": on_time, "late": late},
             closed_at=closed_at.astimezone(zone).strftime("%Y-%m-%d"),
             days_to_close=days,
             factors=pm.contributing_factors,

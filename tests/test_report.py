@@ -107,7 +107,7 @@ def test_withdrawn_items_are_counted_apart_with_their_reason() -> None:
     )
     items = {ItemKey(PM.id, "AI-1"): _stored("AI-1", ItemStatus.COMPLETED, datetime(2024, 3, 25, 10, tzinfo=UTC))}
     text = render_report(withdrawn, items, datetime(2024, 4, 1, tzinfo=UTC))
-    assert "1 completed, 0 closed as won't fix, 1 withdrawn; 1 finished on time" in text
+    assert "1 completed, 1 withdrawn; 1 finished on time" in text
     assert "| withdrawn: superseded | - | n/a (withdrawn) |" in text
 
 
@@ -119,3 +119,19 @@ def test_report_days_are_calendar_days_of_the_configured_zone() -> None:
     assert "| 2024-03-26 | on time |" in render_report(PM, items, datetime(2024, 4, 1, tzinfo=UTC))
     tokyo = render_report(PM, items, datetime(2024, 4, 1, tzinfo=UTC), ZoneInfo("Asia/Tokyo"))
     assert "| 2024-03-27 | late by 1 day |" in tokyo
+
+
+@pytest.mark.parametrize(
+    ("counts", "text"),
+    [
+        ((4, 1, 0), "4 completed, 1 closed as won't fix"),
+        ((0, 2, 0), "2 closed as won't fix"),
+        ((0, 0, 3), "3 withdrawn"),
+        ((1, 0, 1), "1 completed, 1 withdrawn"),
+        ((0, 0, 0), "0 completed"),
+    ],
+)
+def test_outcomes_name_only_the_kinds_there_are(counts: tuple[int, int, int], text: str) -> None:
+    from sync.report import outcomes
+
+    assert outcomes(*counts) == text
