@@ -165,6 +165,13 @@ class GitHubTeam(_Team):
 
     tracker: Literal["github"]
     repo: Annotated[str, AfterValidator(_repo)]
+    #: What an issue closed without a close reason counts as (closed before GitHub kept
+    #: reasons, or by an integration that gives none): ``completed`` or ``unknown``.
+    closed_without_reason: Literal["completed", "unknown"] = "completed"
+    #: Labels that mark an open issue as being worked on (replace the defaults).
+    in_progress_labels: tuple[Label, ...] | None = None
+    #: Whether an open issue with an assignee counts as in progress.
+    assigned_means_in_progress: bool = True
 
     @property
     def target(self) -> str:

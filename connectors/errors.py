@@ -57,8 +57,18 @@ def retry_after_seconds(headers: Mapping[str, str] | None, now: float | None = N
     return None
 
 
-def _rate_limited(status: int, headers: Mapping[str, str] | None) -> bool:
-    if status == 429:
+#: How long GitHub asks a client to wait after a secondary limit that names no time.
+SECONDARY_LIMIT_WAIT = 60.0
+
+
+def _secondary_limit(status: int, detail: str) -> bool:
+    """GitHub's secondary (content-creation, concurrency) limits: 403 or 429 whose message
+    says so, often with room left in the primary limit's headers."""
+    return status in (403, 429) and "secondary rate limit" in detail.lower()
+
+
+def _rate_limited(status: int, headers: Mapping[str, str] | None, detail: str = "") -> bool:
+    if status == 429 or _secondary_limit(status, detail):
         return True
     if status != 403 or not headers:
         return False
@@ -84,8 +94,10 @@ def from_status(
     if status is None:
         return TransientError(f"{what} failed without an answer{suffix}")
     message = f"{what} answered HTTP {status}{suffix}"
-    if _rate_limited(status, headers):
+    if _rate_limited(status, headers, detail):
         wait = retry_after_seconds(headers)
+        if wait is None and _secondary_limit(status, detail):
+            wait = SECONDARY_LIMIT_WAIT
         hint = f" (rate limited; retry in {wait:.0f}s)" if wait is not None else " (rate limited)"
         return TransientError(message + hint, status=status, retry_after=wait, not_processed=True)
     if status in GONE_STATUSES:

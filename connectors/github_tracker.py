@@ -7,7 +7,7 @@ POSTs, which could file an action item twice when an answer is lost.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -31,13 +31,27 @@ from connectors.base import (
 )
 from connectors.edge import CallEdge, VendorError
 from connectors.errors import secret_forms
+from connectors.github_rules import DEFAULT_RULES, GitHubRepoRules
 from connectors.markers import TRACKING_LABEL, find_item_marker, item_marker
 from connectors.retry import DEFAULT_RETRY, RetryPolicy
-from connectors.status_mapping import github_status
 
 T = TypeVar("T")
 
 _ISSUE_KEY = re.compile(r"^(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)#(?P<number>[1-9][0-9]*)$")
+_REPOSITORY_URL = re.compile(r"/repos/(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)/?$")
+
+
+def repository_of(repository_url: str | None, asked: str) -> str:
+    """The ``owner/repo`` an issue's ``repository_url`` names; ``asked`` when it names none.
+
+    A transferred issue answers from its new repository (GitHub redirects the old address),
+    so this is where the issue lives now, whatever address it was read by (pure)."""
+    match = _REPOSITORY_URL.search(repository_url or "")
+    if match is None:
+        return asked
+    found = match["repo"]
+    # GitHub matches names without regard to case; keep the configured spelling when it is the same.
+    return asked if found.lower() == asked.lower() else found
 
 
 def priority_label(priority: str) -> str:
@@ -57,10 +71,13 @@ class GitHubTracker:
         timeout: float = 20.0,
         seconds_between_writes: float = 1.0,
         retry: RetryPolicy = DEFAULT_RETRY,
+        repos: Mapping[str, GitHubRepoRules] | None = None,
         auth_hint: str = "",
         url_hint: str = "",
     ) -> None:
         self.url = url.rstrip("/")
+        #: Each repository's rules, by lower-case ``owner/repo``.
+        self._rules = {name.lower(): rules for name, rules in (repos or {}).items()}
         self._edge = CallEdge(
             url=self.url,
             api="GitHub",
@@ -93,9 +110,11 @@ class GitHubTracker:
             self._repos[target] = self._gh.get_repo(target)
         return self._repos[target]
 
-    def _state(self, target: str, issue: Issue) -> IssueState:
+    def _state(self, asked: str, issue: Issue) -> IssueState:
         labels = [label.name for label in issue.labels]
         reason = issue.state_reason
+        # Where the issue is now: a transferred one answers from its new repository.
+        target = repository_of(issue.repository_url, asked)
         return IssueState(
             ref=IssueRef(
                 tracker="github",
@@ -104,7 +123,9 @@ class GitHubTracker:
                 id=str(issue.number),
                 url=self._edge.scrub(issue.html_url or ""),
             ),
-            status=github_status(issue.state, reason, labels=labels, has_assignee=bool(issue.assignees)),
+            status=self._rules.get(target.lower(), DEFAULT_RULES).status(
+                issue.state, reason, labels, bool(issue.assignees)
+            ),
             detail=self._edge.scrub(str(issue.state) + (f" ({reason})" if reason else "")),
             updated_at=issue.updated_at,
             finished_at=issue.closed_at if issue.state == "closed" else None,

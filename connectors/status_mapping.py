@@ -62,22 +62,27 @@ def github_status(
     labels: Collection[str] = (),
     has_assignee: bool = False,
     assignee_means_in_progress: bool = False,
+    in_progress_labels: Collection[str] = IN_PROGRESS_LABELS,
+    closed_without_reason: ItemStatus = ItemStatus.COMPLETED,
 ) -> ItemStatus:
     """Map a GitHub issue's ``state`` and ``state_reason`` to an item status.
 
     A closed issue without a reason (closed before GitHub recorded reasons) counts as
-    completed, as GitHub itself shows it.
+    ``closed_without_reason``: completed by default, as GitHub itself shows it. A reason
+    GitHub adds in future is unknown.
     """
     if state == "open":
         if state_reason not in (None, "reopened"):
             return ItemStatus.UNKNOWN
-        if {normalise(label) for label in labels} & IN_PROGRESS_LABELS:
+        if {normalise(label) for label in labels} & {normalise(label) for label in in_progress_labels}:
             return ItemStatus.IN_PROGRESS
         if has_assignee and assignee_means_in_progress:
             return ItemStatus.IN_PROGRESS
         return ItemStatus.OPEN
     if state == "closed":
-        if state_reason in (None, "completed"):
+        if state_reason is None:
+            return closed_without_reason
+        if state_reason == "completed":
             return ItemStatus.COMPLETED
         if state_reason in ("not_planned", "duplicate"):
             return ItemStatus.WONT_FIX

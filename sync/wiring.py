@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import timedelta
+from typing import TypeVar
 
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from config.settings import Settings, SettingsError
-from config.teams import JiraTeam, Team, Teams, load_teams
-from connectors.base import Tracker
+from config.teams import GitHubTeam, JiraTeam, Team, Teams, load_teams
+from connectors.base import ItemStatus, Tracker
+from connectors.github_rules import GitHubRepoRules
 from connectors.github_tracker import GitHubTracker
 from connectors.jira_site import JiraProjectRules
 from connectors.jira_tracker import JiraTracker
-from connectors.status_mapping import WONT_FIX_RESOLUTIONS, WONT_FIX_STATUSES
+from connectors.status_mapping import IN_PROGRESS_LABELS, WONT_FIX_RESOLUTIONS, WONT_FIX_STATUSES
 from sync.cycle import Engine
 from sync.schema import SchemaError
 from sync.store import Store
+
+R = TypeVar("R")
 
 
 def jira_rules(teams: Mapping[str, Team]) -> dict[str, JiraProjectRules]:
@@ -41,25 +45,48 @@ def jira_rules(teams: Mapping[str, Team]) -> dict[str, JiraProjectRules]:
             issue_types=(team.issue_type,),
         )
         by_project.setdefault(team.project, {})[name] = rules
-    out: dict[str, JiraProjectRules] = {}
-    for project, named in by_project.items():
-        first, *others = named.values()
-        differing = sorted(
-            {
-                setting
-                for other in others
-                for setting in ("priorities", "fields", "wont_fix_resolutions", "wont_fix_statuses", "transitions")
-                if _setting(first, setting) != _setting(other, setting)
-            }
+    settings = ("priorities", "fields", "wont_fix_resolutions", "wont_fix_statuses", "transitions")
+    return {
+        project: replace(first, teams=tuple(named))
+        for project, named in by_project.items()
+        for first in [_agreed(named, settings, _setting, f"Jira project {project}")]
+    }
+
+
+def github_rules(teams: Mapping[str, Team]) -> dict[str, GitHubRepoRules]:
+    """Each GitHub repository's rules (keyed by lower-case ``owner/repo``) from the teams
+    that file there, who must agree."""
+    by_repo: dict[str, dict[str, GitHubRepoRules]] = {}
+    for name, team in sorted(teams.items()):
+        if not isinstance(team, GitHubTeam):
+            continue
+        rules = GitHubRepoRules(
+            closed_without_reason=ItemStatus(team.closed_without_reason),
+            in_progress_labels=frozenset(label.casefold() for label in team.in_progress_labels)
+            if team.in_progress_labels is not None
+            else IN_PROGRESS_LABELS,
+            assigned_means_in_progress=team.assigned_means_in_progress,
         )
-        if differing:
-            raise SettingsError(
-                f"teams file: {', '.join(named)} all file into Jira project {project} but set "
-                f"{', '.join(differing)} differently: one project's issues follow one set of rules, "
-                "so give them the same values"
-            )
-        out[project] = replace(first, teams=tuple(named))
-    return out
+        by_repo.setdefault(team.repo.lower(), {})[name] = rules
+    settings = ("closed_without_reason", "in_progress_labels", "assigned_means_in_progress")
+    return {
+        repo: replace(first, teams=tuple(named))
+        for repo, named in by_repo.items()
+        for first in [_agreed(named, settings, getattr, f"GitHub repository {repo}")]
+    }
+
+
+def _agreed(named: Mapping[str, R], settings: tuple[str, ...], value: Callable[[R, str], object], where: str) -> R:
+    """The one set of rules the teams filing into ``where`` share; a setting they give
+    different values stops start-up, since one place's issues follow one set of rules."""
+    first, *others = named.values()
+    differing = sorted({s for other in others for s in settings if value(first, s) != value(other, s)})
+    if differing:
+        raise SettingsError(
+            f"teams file: {', '.join(named)} all file into {where} but set {', '.join(differing)} "
+            "differently: one place's issues follow one set of rules, so give them the same values"
+        )
+    return first
 
 
 def _setting(rules: JiraProjectRules, setting: str) -> object:
@@ -98,6 +125,7 @@ def build_trackers(settings: Settings, teams: Mapping[str, Team] | None = None) 
             token=settings.github_token.get_secret_value(),
             timeout=settings.http_timeout,
             seconds_between_writes=settings.github_seconds_between_writes,
+            repos=github_rules(teams or {}),
             auth_hint="check PMSYNC_GITHUB_TOKEN",
             url_hint="check PMSYNC_GITHUB_URL",
         )

@@ -258,3 +258,67 @@ def test_concurrent_creates_get_distinct_numbers(emulator: Emulator) -> None:
 
     assert sorted(numbers) == list(range(1, 61))
     assert len({i["id"] for i in emulator.github_issues(REPO)}) == 60
+
+
+def _raw(emu: Emulator, method: str, path: str, **kwargs: object) -> requests.Response:
+    headers = {"Authorization": f"token {GITHUB_TOKEN}", "Accept": "application/vnd.github+json"}
+    return requests.request(method, emu.github_url + path, headers=headers, allow_redirects=False, timeout=5, **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_transferred_issue_redirects_from_its_old_address(emulator: Emulator, gh: github.Github) -> None:
+    emulator.add_github_repo("acme/archive")
+    number = emulator.github_create_issue(REPO, "Moves away", "text")
+    emulator.github_create_issue("acme/archive", "Already here")
+    new = emulator.github_transfer_issue(REPO, number, "acme/archive")
+    assert new == 2
+    answer = _raw(emulator, "GET", f"/repos/{REPO}/issues/{number}/comments?per_page=5")
+    archive_id = emulator.github_state.repo("acme/archive").id
+    assert answer.status_code == 301
+    assert answer.headers["Location"] == f"{emulator.github_url}/repositories/{archive_id}/issues/2/comments?per_page=5"
+    assert answer.json()["message"] == "Moved Permanently"
+    # The client follows it, and the issue names its new repository.
+    issue = gh.get_repo(REPO).get_issue(number)
+    assert (issue.number, issue.repository_url) == (2, f"{emulator.github_url}/repos/acme/archive")
+    # The number is never given out again in the old repository.
+    assert emulator.github_create_issue(REPO, "Next") == number + 1
+
+
+def test_deleted_issues_disabled_issues_and_hidden_repositories(emulator: Emulator) -> None:
+    number = emulator.github_create_issue(REPO, "Deleted soon")
+    emulator.github_delete_issue(REPO, number)
+    gone = _raw(emulator, "GET", f"/repos/{REPO}/issues/{number}")
+    assert (gone.status_code, gone.json()["message"]) == (410, "This issue was deleted")
+    emulator.github_set_repo(REPO, has_issues=False)
+    for method, path in [("GET", "/issues"), ("POST", "/issues"), ("GET", f"/issues/{number}/comments")]:
+        answer = _raw(emulator, method, f"/repos/{REPO}{path}", json={"title": "x"})
+        assert (answer.status_code, answer.json()["message"]) == (410, "Issues are disabled for this repo")
+    assert _raw(emulator, "GET", f"/repos/{REPO}").json()["has_issues"] is False
+    emulator.github_set_repo(REPO, visible=False)
+    assert _raw(emulator, "GET", f"/repos/{REPO}").status_code == 404
+
+
+def test_where_the_token_may_not_create_labels_unknown_ones_are_dropped(emulator: Emulator) -> None:
+    emulator.github_create_issue(REPO, "Seeds a label", labels=["known"])
+    emulator.github_set_repo(REPO, labels_writable=False)
+    refused = _raw(emulator, "POST", f"/repos/{REPO}/labels", json={"name": "new"})
+    assert refused.status_code == 403
+    created = _raw(emulator, "POST", f"/repos/{REPO}/issues", json={"title": "t", "labels": ["known", "new"]})
+    assert created.status_code == 201
+    assert [label["name"] for label in created.json()["labels"]] == ["known"]
+
+
+def test_content_creation_has_a_secondary_limit() -> None:
+    emu = start_emulator(github_content_limit=(2, 30.0))
+    try:
+        emu.add_github_repo(REPO)
+        statuses = [_raw(emu, "POST", f"/repos/{REPO}/issues", json={"title": f"t{n}"}) for n in range(3)]
+        assert [a.status_code for a in statuses] == [201, 201, 403]
+        limited = statuses[2]
+        assert "secondary rate limit" in limited.json()["message"]
+        assert 1 <= int(limited.headers["Retry-After"]) <= 30
+        assert int(limited.headers["X-RateLimit-Remaining"]) > 0
+        assert len(emu.github_issues(REPO)) == 2
+        emu.advance_clock(31)
+        assert _raw(emu, "POST", f"/repos/{REPO}/issues", json={"title": "later"}).status_code == 201
+    finally:
+        emu.stop()

@@ -60,6 +60,35 @@ def test_status_classification(status: int, headers: dict[str, str] | None, kind
     assert getattr(error, "not_processed", False) is not_processed
 
 
+@pytest.mark.parametrize(
+    ("status", "detail", "headers", "wait"),
+    [
+        # A secondary limit with room left in the primary headers and no Retry-After: a minute.
+        (
+            403,
+            "You have exceeded a secondary rate limit. Please wait a few minutes",
+            {"X-RateLimit-Remaining": "4000"},
+            60,
+        ),
+        (429, "You have exceeded a secondary rate limit", None, 60),
+        (403, "You have exceeded a secondary rate limit", {"Retry-After": "7"}, 7),
+    ],
+)
+def test_github_secondary_limits_are_waited_for(
+    status: int, detail: str, headers: dict[str, str] | None, wait: float
+) -> None:
+    error = from_status(status, "POST issue", detail, headers=headers)
+    assert isinstance(error, TransientError) and error.not_processed
+    assert error.retry_after == wait
+
+
+def test_a_403_that_is_not_a_limit_stays_a_refusal() -> None:
+    error = from_status(
+        403, "POST label", "Resource not accessible by personal access token", {"X-RateLimit-Remaining": "9"}
+    )
+    assert type(error) is PermanentError
+
+
 def test_connection_never_made_is_safe_to_repeat_but_a_lost_answer_is_not() -> None:
     assert from_requests(requests.ConnectTimeout(), "POST issue").not_processed  # type: ignore[attr-defined]
     assert not from_requests(requests.ReadTimeout(), "POST issue").not_processed  # type: ignore[attr-defined]

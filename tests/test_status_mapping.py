@@ -80,6 +80,28 @@ def test_github_assignee_counts_when_configured() -> None:
     assert github_status("open", None, has_assignee=True, assignee_means_in_progress=True) is P
 
 
+@pytest.mark.parametrize(
+    ("state", "reason", "labels", "options", "expected"),
+    [
+        # A closed issue with no reason follows the team's setting.
+        ("closed", None, (), {"closed_without_reason": U}, U),
+        ("closed", None, (), {"closed_without_reason": C}, C),
+        ("closed", "completed", (), {"closed_without_reason": U}, C),
+        ("closed", "not_planned", (), {"closed_without_reason": U}, W),
+        # The team's own in-progress labels replace the defaults, compared without case.
+        ("open", None, ("Doing",), {"in_progress_labels": ("doing",)}, P),
+        ("open", None, ("in progress",), {"in_progress_labels": ("doing",)}, O),
+        ("open", "reopened", ("DOING",), {"in_progress_labels": ("doing",)}, P),
+        # Labels never make a closed issue anything but closed.
+        ("closed", "completed", ("doing",), {"in_progress_labels": ("doing",)}, C),
+    ],
+)
+def test_github_team_options(
+    state: str, reason: str | None, labels: tuple[str, ...], options: dict[str, object], expected: ItemStatus
+) -> None:
+    assert github_status(state, reason, labels=labels, **options) is expected  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("status", list(ItemStatus))
 def test_only_completed_and_wont_fix_are_finished(status: ItemStatus) -> None:
     assert status.finished is (status in (C, W))

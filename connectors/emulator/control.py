@@ -22,6 +22,9 @@ GitHub (acting as a person in the tracker)::
     POST /_emulator/github/repos/{o}/{r}/issues/{n}/state   {"state", "state_reason"?}
     POST /_emulator/github/repos/{o}/{r}/issues/{n}/assignees {"assignees": [...]}
     POST /_emulator/github/repos/{o}/{r}/issues/{n}/labels  {"labels": [...]}
+    POST /_emulator/github/repos/{o}/{r}/issues/{n}/transfer {"to": "owner/repo"} -> {"number"}
+    DELETE /_emulator/github/repos/{o}/{r}/issues/{n}
+    POST /_emulator/github/repos/{o}/{r}/settings           {"has_issues"?, "visible"?, "labels_writable"?}
 
 Jira::
 
@@ -55,7 +58,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from .github_state import GitHubGone, GitHubInvalid, GitHubNotFound
+from .github_state import GitHubGone, GitHubInvalid, GitHubMoved, GitHubNotFound
 from .jira_model import JiraError
 from .wsgi import CONTROL_PREFIX, json_response, read_json
 
@@ -133,6 +136,9 @@ def _map() -> Map:
         Rule(f"{_REPO}/issues/<int:number>/state", methods=["POST"], endpoint="gh_state"),
         Rule(f"{_REPO}/issues/<int:number>/assignees", methods=["POST"], endpoint="gh_assign"),
         Rule(f"{_REPO}/issues/<int:number>/labels", methods=["POST"], endpoint="gh_labels"),
+        Rule(f"{_REPO}/issues/<int:number>/transfer", methods=["POST"], endpoint="gh_transfer"),
+        Rule(f"{_REPO}/issues/<int:number>", methods=["DELETE"], endpoint="gh_delete"),
+        Rule(f"{_REPO}/settings", methods=["POST"], endpoint="gh_settings"),
     ]
     return Map(rules, strict_slashes=False)
 
@@ -186,6 +192,14 @@ class ControlApi:
             ),
             "gh_labels": lambda a, b: e.github_add_label(
                 f"{a['owner']}/{a['repo']}", a["number"], *[str(n) for n in b.get("labels") or []]
+            ),
+            "gh_transfer": lambda a, b: {
+                "number": e.github_transfer_issue(f"{a['owner']}/{a['repo']}", a["number"], str(b["to"]))
+            },
+            "gh_delete": lambda a, b: e.github_delete_issue(f"{a['owner']}/{a['repo']}", a["number"]),
+            "gh_settings": lambda a, b: e.github_set_repo(
+                f"{a['owner']}/{a['repo']}",
+                **{k: bool(b[k]) for k in ("has_issues", "visible", "labels_writable") if k in b},
             ),
             "jira_project": lambda a, b: e.add_jira_project(str(b["key"]), name=b.get("name")),
             "jira_issues": lambda a, b: e.jira_issues(a["key"]),
@@ -245,7 +259,7 @@ class ControlApi:
             return json_response({"error": str(exc), **exc.body()}, exc.status)
         except GitHubInvalid as exc:
             return json_response({"error": exc.message, "errors": exc.errors}, 422)
-        except (GitHubGone, ValueError, TypeError) as exc:
+        except (GitHubGone, GitHubMoved, ValueError, TypeError) as exc:
             return json_response({"error": str(exc)}, 400)
         status = (
             201

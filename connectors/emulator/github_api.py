@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -26,8 +27,10 @@ from .github_search import SearchSyntaxError, parse_query
 from .github_state import (
     GhIssue,
     GhRepo,
+    GitHubForbidden,
     GitHubGone,
     GitHubInvalid,
+    GitHubMoved,
     GitHubNotFound,
     GitHubState,
 )
@@ -39,7 +42,15 @@ T = TypeVar("T")
 Handler = Callable[[Request, Mapping[str, Any]], Response]
 
 RATE_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
+SECONDARY_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"
+SECONDARY_MESSAGE = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
 API_VERSION = "2022-11-28"
+#: The part of an issue path that a transfer redirects (``/comments`` and the like are kept).
+_ISSUE_PATH = re.compile(r"^(?:/repos/[^/]+/[^/]+|/repositories/[0-9]+)/issues/[0-9]+")
+#: Endpoints that create content, which GitHub's secondary limits count apart.
+CONTENT_ENDPOINTS = frozenset({"create_issue", "create_comment"})
+#: Endpoints that answer 410 when a repository has issues turned off.
+_REPO_ENDPOINTS = frozenset({"repo", "list_labels", "create_label", "get_label"})
 
 
 class BadRequest(Exception):
@@ -102,9 +113,12 @@ class GitHubApp(ServiceApp):
         log: RequestLog,
         control: ControlHandler,
         latency: float = 0.0,
+        content_limit: RateLimiter | None = None,
     ) -> None:
         super().__init__(faults=faults, log=log, control=control, latency=latency)
         self.state = state
+        #: GitHub's secondary limit on content creation (issues, comments), if modelled.
+        self.content_limit = content_limit
         self.token = token
         self.login = login
         self.core_limit = core_limit
@@ -196,6 +210,16 @@ class GitHubApp(ServiceApp):
             response = json_response(body, 403)
             self._common_headers(response, quota, resource)
             return response
+        if endpoint in CONTENT_ENDPOINTS and self.content_limit is not None:
+            content = self.content_limit.consume(token)
+            if not content.allowed:
+                # Secondary limits answer 403 with a Retry-After, and the primary headers
+                # say there is room: a client must read the body or Retry-After to tell.
+                wait = max(1, math.ceil(content.reset - self.state.clock.now()))
+                response = json_response({"message": SECONDARY_MESSAGE, "documentation_url": SECONDARY_DOCS}, 403)
+                response.headers["Retry-After"] = str(wait)
+                self._common_headers(response, quota, resource)
+                return response
         response = self._answer(request, endpoint, args)
         if request.method == "GET" and response.status_code == 200:
             etag = _etag(response.get_data())
@@ -214,11 +238,22 @@ class GitHubApp(ServiceApp):
             return json_response(error_body(404, "Not Found"), 404)
         try:
             with self.state.lock:
+                if endpoint not in _REPO_ENDPOINTS and endpoint != "search_issues" and args:
+                    if not self._repo(args).has_issues:
+                        raise GitHubGone()
                 return handler(request, args)
         except GitHubNotFound:
             return json_response(error_body(404, "Not Found"), 404)
-        except GitHubGone:
-            return json_response(error_body(410, "Issues are disabled for this repo"), 410)
+        except GitHubMoved as exc:
+            path = _ISSUE_PATH.sub(f"/repositories/{exc.repo_id}/issues/{exc.number}", request.path, count=1)
+            query = request.query_string.decode()
+            location = f"{self.base_url}{path}" + (f"?{query}" if query else "")
+            moved = {"message": "Moved Permanently", "url": location, "documentation_url": DOCS}
+            return json_response(moved, 301, {"Location": location})
+        except GitHubForbidden as exc:
+            return json_response(error_body(403, exc.message), 403)
+        except GitHubGone as exc:
+            return json_response(error_body(410, exc.message), 410)
         except GitHubInvalid as exc:
             body = {"message": exc.message, "errors": exc.errors, "documentation_url": DOCS}
             return json_response(body, 422)
@@ -466,7 +501,7 @@ class GitHubApp(ServiceApp):
         name = data.get("name")
         if not isinstance(name, str):
             raise GitHubInvalid([{"resource": "Label", "code": "missing_field", "field": "name"}])
-        label = self.state.create_label(repo, name, data.get("color"), data.get("description"))
+        label = self.state.create_label_as_worker(repo, name, data.get("color"), data.get("description"))
         body = self.renderer.label(repo, label)
         return json_response(body, 201, {"Location": body["url"]})
 

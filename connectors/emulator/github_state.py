@@ -22,7 +22,28 @@ class GitHubNotFound(Exception):
 
 
 class GitHubGone(Exception):
-    """Issues are disabled for the repository (HTTP 410)."""
+    """HTTP 410: issues are disabled for the repository, or the issue was deleted."""
+
+    def __init__(self, message: str = "Issues are disabled for this repo") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class GitHubMoved(Exception):
+    """HTTP 301: the issue was transferred; it now lives at ``/repositories/{repo_id}/issues/{number}``."""
+
+    def __init__(self, repo_id: int, number: int) -> None:
+        super().__init__(f"/repositories/{repo_id}/issues/{number}")
+        self.repo_id = repo_id
+        self.number = number
+
+
+class GitHubForbidden(Exception):
+    """HTTP 403: the token may not do this (e.g. create labels)."""
+
+    def __init__(self, message: str = "Resource not accessible by personal access token") -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class GitHubInvalid(Exception):
@@ -99,6 +120,17 @@ class GhRepo:
     labels: dict[str, GhLabel] = field(default_factory=dict)
     issues: dict[int, GhIssue] = field(default_factory=dict)
     updated_at: float = 0.0
+    #: Whether the worker's token can see the repository at all (404 everywhere when not).
+    visible: bool = True
+    #: Whether the worker's token may create labels here; without it, unknown labels on an
+    #: issue are dropped silently, as GitHub does for callers without push access.
+    labels_writable: bool = True
+    #: Issues transferred away: number -> (repository id, number there).
+    moved: dict[int, tuple[int, int]] = field(default_factory=dict)
+    #: Numbers of deleted issues (410 "This issue was deleted").
+    deleted: set[int] = field(default_factory=set)
+    #: The highest issue number ever given out here (numbers are never re-used).
+    last_number: int = 0
 
     @property
     def full_name(self) -> str:
@@ -158,6 +190,14 @@ class GitHubState:
         """The repository ``owner/name``, matched without regard to case."""
         with self.lock:
             found = self._repos.get(full_name.lower())
+            if found is None or not found.visible:
+                raise GitHubNotFound(full_name)
+            return found
+
+    def any_repo(self, full_name: str) -> GhRepo:
+        """The repository, whether or not the worker's token can see it (for people's actions)."""
+        with self.lock:
+            found = self._repos.get(full_name.lower())
             if found is None:
                 raise GitHubNotFound(full_name)
             return found
@@ -166,7 +206,7 @@ class GitHubState:
         """The repository with this numeric id (GitHub's ``/repositories/{id}`` links)."""
         with self.lock:
             for repo in self._repos.values():
-                if repo.id == repo_id:
+                if repo.id == repo_id and repo.visible:
                     return repo
             raise GitHubNotFound(str(repo_id))
 
@@ -197,14 +237,27 @@ class GitHubState:
             repo.labels[name.lower()] = label
             return label
 
-    def _ensure_labels(self, repo: GhRepo, names: list[Any]) -> list[str]:
-        """Resolve label names, creating missing ones as GitHub does for pushers."""
+    def create_label_as_worker(
+        self, repo: GhRepo, name: str, color: str | None = None, description: str | None = None
+    ) -> GhLabel:
+        """``POST labels`` with the worker's token: 403 where it may not create labels."""
+        if not repo.labels_writable:
+            raise GitHubForbidden()
+        return self.create_label(repo, name, color, description)
+
+    def _ensure_labels(self, repo: GhRepo, names: list[Any], *, as_worker: bool = True) -> list[str]:
+        """Resolve label names, creating missing ones as GitHub does for pushers; where the
+        worker may not create labels, an unknown one is dropped without a word."""
         result: list[str] = []
         for raw in names:
             name = raw.get("name") if isinstance(raw, dict) else raw
             if not isinstance(name, str) or not name.strip():
                 raise GitHubInvalid([{"resource": "Label", "code": "invalid", "field": "name"}])
-            label = repo.label(name) or self.create_label(repo, name)
+            label = repo.label(name)
+            if label is None:
+                if as_worker and not repo.labels_writable:
+                    continue
+                label = self.create_label(repo, name)
             if label.name not in result:
                 result.append(label.name)
         return result
@@ -212,15 +265,43 @@ class GitHubState:
     # --- issues --------------------------------------------------------------------------
 
     def issue(self, repo: GhRepo, number: int) -> GhIssue:
-        """Issue ``number`` of ``repo``."""
+        """Issue ``number`` of ``repo``: 301 if it was transferred, 410 if deleted."""
         with self.lock:
+            if number in repo.deleted:
+                raise GitHubGone("This issue was deleted")
+            if number in repo.moved:
+                raise GitHubMoved(*repo.moved[number])
             found = repo.issues.get(number)
             if found is None:
                 raise GitHubNotFound(f"{repo.full_name}#{number}")
             return found
 
-    def create_issue(self, repo: GhRepo, data: dict[str, Any], actor: str) -> GhIssue:
-        """File an issue from an ``issues/create`` body."""
+    def delete_issue(self, repo: GhRepo, number: int) -> None:
+        """Delete an issue as an admin would: its address answers 410 from now on."""
+        with self.lock:
+            self.issue(repo, number)
+            del repo.issues[number]
+            repo.deleted.add(number)
+
+    def transfer_issue(self, repo: GhRepo, number: int, to: GhRepo) -> GhIssue:
+        """Transfer an issue to another repository: it gets the next number there, keeps
+        its id, title, body and comments, and its old address redirects (301)."""
+        with self.lock:
+            issue = self.issue(repo, number)
+            if not to.has_issues:
+                raise GitHubGone()
+            del repo.issues[number]
+            to.last_number += 1
+            issue.number = to.last_number
+            # Labels and milestones do not travel unless the new repository has them.
+            issue.labels = [name for name in issue.labels if to.label(name) is not None]
+            issue.updated_at = self.clock.now()
+            to.issues[issue.number] = issue
+            repo.moved[number] = (to.id, issue.number)
+            return issue
+
+    def create_issue(self, repo: GhRepo, data: dict[str, Any], actor: str, *, as_worker: bool = True) -> GhIssue:
+        """File an issue from an ``issues/create`` body (``as_worker``: with the worker's token)."""
         title = data.get("title")
         if isinstance(title, int) and not isinstance(title, bool):
             title = str(title)
@@ -234,10 +315,11 @@ class GitHubState:
             if not repo.has_issues:
                 raise GitHubGone(repo.full_name)
             self._check_milestone(data.get("milestone"))
-            labels = self._ensure_labels(repo, _list_field(data, "labels"))
+            labels = self._ensure_labels(repo, _list_field(data, "labels"), as_worker=as_worker)
             assignees = self._assignees(data)
             now = self.clock.now()
-            number = len(repo.issues) + 1
+            repo.last_number += 1
+            number = repo.last_number
             issue = GhIssue(
                 self._next_issue_id,
                 number,
@@ -314,11 +396,11 @@ class GitHubState:
             issue.updated_at = self.clock.now()
             return issue
 
-    def add_labels(self, repo: GhRepo, number: int, names: list[Any]) -> GhIssue:
-        """Add labels to an issue (creating unknown ones)."""
+    def add_labels(self, repo: GhRepo, number: int, names: list[Any], *, as_worker: bool = True) -> GhIssue:
+        """Add labels to an issue (creating unknown ones where the caller may)."""
         with self.lock:
             issue = self.issue(repo, number)
-            for name in self._ensure_labels(repo, names):
+            for name in self._ensure_labels(repo, names, as_worker=as_worker):
                 if name not in issue.labels:
                     issue.labels.append(name)
             issue.updated_at = self.clock.now()

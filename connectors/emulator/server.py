@@ -100,6 +100,7 @@ class Emulator(JiraPerson):
         github_rate_limit: int = 5000,
         github_rate_window: float = 3600.0,
         github_search_rate_limit: int = 30,
+        github_content_limit: tuple[int, float] | None = None,
         jira_rate_limit: int | None = None,
         jira_rate_window: float = 60.0,
         clock: Callable[[], float] | None = None,
@@ -132,6 +133,11 @@ class Emulator(JiraPerson):
             log=self._log,
             control=control,
             latency=latency,
+            content_limit=(
+                RateLimiter(self.clock, github_content_limit[0], github_content_limit[1])
+                if github_content_limit is not None
+                else None
+            ),
         )
         self.jira_app = JiraApp(
             state=self.jira_state,
@@ -255,13 +261,13 @@ class Emulator(JiraPerson):
     def github_issues(self, repo: str) -> list[JsonDict]:
         """Every issue of ``repo`` (open and closed) as GitHub JSON, by number."""
         with self.github_state.lock:
-            r = self.github_state.repo(repo)
+            r = self.github_state.any_repo(repo)
             return [self._gh.issue(r, i) for _, i in sorted(r.issues.items())]
 
     def github_issue(self, repo: str, number: int) -> JsonDict:
         """One issue as GitHub JSON."""
         with self.github_state.lock:
-            r = self.github_state.repo(repo)
+            r = self.github_state.any_repo(repo)
             return self._gh.issue(r, self.github_state.issue(r, number))
 
     def github_create_issue(
@@ -274,9 +280,9 @@ class Emulator(JiraPerson):
         actor: str = "repo-maintainer",
     ) -> int:
         """File an issue as ``actor``; returns its number."""
-        r = self.github_state.repo(repo)
+        r = self.github_state.any_repo(repo)
         data = {"title": title, "body": body, "labels": list(labels)}
-        return self.github_state.create_issue(r, data, actor).number
+        return self.github_state.create_issue(r, data, actor, as_worker=False).number
 
     def github_set_state(
         self,
@@ -288,25 +294,54 @@ class Emulator(JiraPerson):
         actor: str = "repo-maintainer",
     ) -> JsonDict:
         """Close or reopen an issue as ``actor``; returns the issue JSON."""
-        r = self.github_state.repo(repo)
+        r = self.github_state.any_repo(repo)
         self.github_state.set_state(r, number, state, state_reason, actor)
         return self.github_issue(repo, number)
 
     def github_set_assignees(self, repo: str, number: int, logins: Iterable[str]) -> JsonDict:
         """Replace an issue's assignees; returns the issue JSON."""
-        r = self.github_state.repo(repo)
+        r = self.github_state.any_repo(repo)
         self.github_state.set_assignees(r, number, list(logins))
         return self.github_issue(repo, number)
 
     def github_add_label(self, repo: str, number: int, *names: str) -> JsonDict:
         """Add labels to an issue (creating unknown ones); returns the issue JSON."""
-        r = self.github_state.repo(repo)
-        self.github_state.add_labels(r, number, list(names))
+        r = self.github_state.any_repo(repo)
+        self.github_state.add_labels(r, number, list(names), as_worker=False)
         return self.github_issue(repo, number)
+
+    def github_delete_issue(self, repo: str, number: int) -> None:
+        """Delete an issue as an admin; its address answers 410 from now on."""
+        self.github_state.delete_issue(self.github_state.any_repo(repo), number)
+
+    def github_transfer_issue(self, repo: str, number: int, to: str) -> int:
+        """Transfer an issue to repository ``to``; returns its number there. The old
+        address answers 301 to the new one."""
+        state = self.github_state
+        return state.transfer_issue(state.any_repo(repo), number, state.any_repo(to)).number
+
+    def github_set_repo(
+        self,
+        repo: str,
+        *,
+        has_issues: bool | None = None,
+        visible: bool | None = None,
+        labels_writable: bool | None = None,
+    ) -> None:
+        """Change a repository's settings: issues on or off, whether the worker's token can
+        see it, whether it may create labels there."""
+        with self.github_state.lock:
+            r = self.github_state.any_repo(repo)
+            if has_issues is not None:
+                r.has_issues = has_issues
+            if visible is not None:
+                r.visible = visible
+            if labels_writable is not None:
+                r.labels_writable = labels_writable
 
     def github_add_comment(self, repo: str, number: int, body: str, *, actor: str = "repo-maintainer") -> None:
         """Comment on an issue as ``actor``."""
-        r = self.github_state.repo(repo)
+        r = self.github_state.any_repo(repo)
         self.github_state.add_comment(r, number, body, actor)
 
     # --- seeding ------------------------------------------------------------------------
