@@ -121,10 +121,17 @@ def _field_scalar(value: object) -> str | int | float:
 FieldValue = Annotated[str | int | float | list[str | int | float], PlainValidator(_field_value)]
 
 
+def _transition_id(value: str) -> str:
+    if not re.fullmatch(r"[0-9]{1,18}", value):
+        raise ValueError(
+            f'must be a transition id, a number in quotes such as "31", not "{value}" (Jira shows each '
+            "transition's id in the workflow editor's text view)"
+        )
+    return str(int(value))
+
+
 #: A transition id as Jira writes it ("031" is 31).
-TransitionId = Annotated[
-    str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{1,18}$"), AfterValidator(lambda v: str(int(v)))
-]
+TransitionId = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_transition_id)]
 
 
 class JiraTransitions(BaseModel):

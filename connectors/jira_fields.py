@@ -60,8 +60,10 @@ def resolve_field(ref: str, fields: Sequence[FieldDef]) -> FieldDef:
     if named:
         ids = ", ".join(f"{f.id} ({f.custom_type or f.schema_type or '?'})" for f in named)
         raise FieldError(f'field name "{ref}" is ambiguous on this site: it names {ids}; write the id instead')
-    close = difflib.get_close_matches(ref, sorted({f.name for f in fields}), n=3, cutoff=0.6)
-    hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+    by_folded = {f.name.casefold(): f.name for f in fields}
+    close = difflib.get_close_matches(ref.strip().casefold(), sorted(by_folded), n=3, cutoff=0.8)
+    names = " or ".join('"' + by_folded[c] + '"' for c in close)
+    hint = f" (did you mean {names}?)" if close else ""
     raise FieldError(f'no field called "{ref}" on this site{hint}')
 
 

@@ -505,18 +505,25 @@ class JiraTracker:
             lambda: self._jira.transitions(ref.id, expand="transitions.fields"),
         )
         transitions = [Transition.from_json(t) for t in raw if isinstance(t, dict)]
+        pinned = rules.done_transition if goal == "done" else rules.wont_fix_transition
         try:
             choice = choose_transition(
                 transitions,
                 goal,
-                configured_id=rules.done_transition if goal == "done" else rules.wont_fix_transition,
+                configured_id=pinned,
                 wont_fix_statuses=rules.wont_fix_statuses,
                 wont_fix_resolutions=rules.wont_fix_resolutions,
             )
         except NoTransition as exc:
             project = state.ref.target
             who = ", ".join(rules.teams) or f"the team of project {project}"
-            if goal == "wont-fix":
+            setting = f'transitions: {{{goal.replace("-", "_")}: "{pinned}"}}'
+            if pinned is not None:
+                hint = (
+                    f"The teams file pins {setting} for {who}: correct the id, "
+                    "or remove it to let postmortem-sync choose by where each transition leads"
+                )
+            elif goal == "wont-fix":
                 hint = (
                     f"The workflow of {project} offers no way to say won't do that postmortem-sync recognises. "
                     "If it has a status meaning that under another name, list it in wont_fix_statuses (a "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
@@ -180,6 +181,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return EXIT_PROBLEMS
+    except BrokenPipeError:
+        # The reader went away (`status --json | head`): nothing more to say, and nothing to
+        # flush at exit either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PROBLEMS
     return EXIT_CONFIG
 
 
@@ -220,7 +226,7 @@ def _validate(paths: Sequence[Path], teams_file: Path, console: Console) -> int:
     missing = [p for p in paths if not p.exists()]
     for path in missing:
         console.print(f"✗ {path}: no such file or folder", soft_wrap=True, markup=False)
-    result = load_definitions([p for p in paths if p.exists()], teams)
+    result = load_definitions([p for p in paths if p.exists()], teams, exclude=[teams_file])
     for loaded in result.postmortems:
         console.print(
             f"✓ {loaded.path}: {loaded.postmortem.id} ({plural(len(loaded.postmortem.action_items), 'action item')})",
@@ -285,7 +291,8 @@ def _probe(engine_trackers: dict[str, object], console: Console, *, strict: bool
                 raise SettingsError(f"{kind} refused the start-up check: {exc}") from exc
             console.print(f"! {kind} refused the start-up check ({exc})", markup=False)
         except TrackerError as exc:
-            console.print(f"! {kind} is not answering yet ({exc}); the worker will keep trying", markup=False)
+            later = "the worker will keep trying" if strict else "its items wait while it stays down"
+            console.print(f"! {kind} is not answering yet ({exc}); {later}", markup=False)
         else:
             console.print(f"{kind}: {info.url} ({info.detail})", markup=False)
 

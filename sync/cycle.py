@@ -104,7 +104,10 @@ class Engine:
         clock: Callable[[], datetime] = utcnow,
         should_stop: Callable[[], bool] = lambda: False,
         zone: tzinfo = UTC,
+        teams_file: Path | None = None,
     ) -> None:
+        #: Left out of the definitions when it sits among them.
+        self.teams_file = teams_file
         #: Whose calendar decides deadlines and report days.
         self.zone = zone
         self.store = store
@@ -144,6 +147,7 @@ class Engine:
             [self.postmortems_dir],
             self.teams,
             established=[pm.source_path for pm in snapshot.postmortems.values()],
+            exclude=[self.teams_file] if self.teams_file is not None else [],
         )
         usable, renamed = check_identity(loaded.postmortems, snapshot)
         result.definition_errors = [*loaded.errors, *renamed]

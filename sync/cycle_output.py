@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rich.console import Console
 
 from sync.cycle import CycleResult
@@ -28,14 +30,27 @@ def _line(console: Console, text: str) -> None:
     console.print(printable(text), soft_wrap=True, markup=False, highlight=False)
 
 
+def same_message(errors: Mapping[str, str], shown: int = 3) -> list[tuple[str, str]]:
+    """Errors grouped by message, in first-seen order: a tracker refusing every call is said
+    once, naming the first few items (``A, B, C and 4 more``; pure)."""
+    groups: dict[str, list[str]] = {}
+    for key, message in errors.items():
+        groups.setdefault(message, []).append(key)
+    out = []
+    for message, keys in groups.items():
+        named = ", ".join(keys[:shown]) + (f" and {len(keys) - shown} more" if len(keys) > shown else "")
+        out.append((named, message))
+    return out
+
+
 def print_cycle(result: CycleResult, console: Console) -> None:
     if result.skipped:
         _line(console, "Skipped: another cycle is running on this state store.")
         return
     for error in result.definition_errors:
         _line(console, f"✗ invalid definition skipped: {error}")
-    for key, message in result.read_errors.items():
-        _line(console, f"! {key}: {message}")
+    for keys, message in same_message(result.read_errors):
+        _line(console, f"! {keys}: {message}")
     for key, message in result.attention.items():
         _line(console, f"! {key}: {message}")
     if result.dry_run:

@@ -101,6 +101,7 @@ def load_definitions(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     established: Collection[str] = (),
+    exclude: Iterable[str | os.PathLike[str]] = (),
 ) -> LoadResult:
     """Load every definition in ``paths`` (files, or folders searched recursively).
 
@@ -111,6 +112,9 @@ def load_definitions(
     file by path does.
     """
     files, errors = find_definition_files(paths)
+    # The teams file may sit among the definitions; it is not one of them.
+    left_out = {os.path.realpath(p) for p in exclude}
+    files = [f for f in files if os.path.realpath(f) not in left_out]
     known = {os.path.normpath(p) for p in established}
     files.sort(key=lambda p: (os.path.normpath(p) not in known, p.as_posix()))
     result = LoadResult(errors=errors)

@@ -35,6 +35,19 @@ def _date_not_number(value: Any) -> Any:
     return value
 
 
+def _lower(value: Any) -> Any:
+    # "High" and "high" are the same priority, in YAML as in a Markdown table.
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _a_reason(value: Any) -> Any:
+    # `withdrawn:` with nothing after it is YAML's null, and `withdrawn: yes` a boolean: neither
+    # says why, and neither may silently mean "not withdrawn".
+    if value is None or isinstance(value, bool):
+        raise ValueError("give the reason the item was dropped as text, e.g. withdrawn: superseded by AI-4")
+    return value
+
+
 def _timestamp_not_number(value: Any) -> Any:
     if isinstance(value, int | float):
         raise ValueError(f"must be a date and time such as 2024-03-12T14:47:00Z, not the number {value}")
@@ -114,10 +127,13 @@ class ActionItem(_Strict):
     #: A team from the teams file, never an individual.
     owner: Text
     deadline: Day
-    priority: Priority
+    priority: Annotated[Priority, BeforeValidator(_lower)]
     #: Why the item was dropped after it was agreed. A withdrawn item is not filed; if its
     #: issue exists, the worker closes it as won't do, once, with this reason.
-    withdrawn: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)] | None = None
+    withdrawn: Annotated[
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)] | None,
+        BeforeValidator(_a_reason),
+    ] = None
 
 
 class PostMortem(_Strict):

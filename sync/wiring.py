@@ -199,4 +199,5 @@ def build_engine(settings: Settings) -> Engine:
         reports_dir=settings.reports_dir,
         create_grace=timedelta(seconds=settings.create_grace_seconds),
         zone=settings.zone,
+        teams_file=settings.teams_file,
     )

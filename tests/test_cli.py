@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +38,30 @@ def test_validate_examples_passes() -> None:
     out = run("validate", str(source / "postmortems"), "--teams", str(source / "teams.yaml"))
     assert out.returncode == 0, out.stdout + out.stderr
     assert "2 valid, 0 problems" in out.stdout
+
+
+def test_validate_leaves_out_the_teams_file_when_it_sits_among_the_definitions(tmp_path: Path) -> None:
+    source = examples_dir()
+    shutil.copytree(source / "postmortems", tmp_path / "config")
+    shutil.copyfile(source / "teams.yaml", tmp_path / "config" / "teams.yaml")
+    out = run("validate", str(tmp_path / "config"), "--teams", str(tmp_path / "config" / "teams.yaml"))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "2 valid, 0 problems" in out.stdout
+
+
+def test_status_json_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    # `status --json | head`: the reader is gone before the worker writes.
+    child = subprocess.Popen(
+        [sys.executable, "-m", "sync.cli", "status", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()
+    stderr = child.stderr.read().decode()
+    child.wait(timeout=60)
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
 
 
 def test_validate_reports_file_line_and_field(tmp_path: Path) -> None:

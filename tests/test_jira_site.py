@@ -60,7 +60,7 @@ def test_detect_deployment(info: dict[str, str] | None, setting: str, expected: 
             'field name "Team" is ambiguous on this site: it names customfield_10100 (x:select), '
             "customfield_10101 (y:textfield)",
         ),
-        ("Story Point", "no field called \"Story Point\" on this site (did you mean 'Story Points'?)"),
+        ("Story Point", 'no field called "Story Point" on this site (did you mean "Story Points"?)'),
         ("Nothing like it", 'no field called "Nothing like it" on this site'),
     ],
 )

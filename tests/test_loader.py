@@ -287,6 +287,20 @@ BAD_DEFINITIONS: list[tuple[str, str, int | None, str | None, str]] = [
         "",
     ),
     (
+        "withdrawn with no reason (YAML null)",
+        _change("    priority: high\n", "    priority: high\n    withdrawn:\n"),
+        23,
+        "action_items[1].withdrawn",
+        "give the reason the item was dropped as text",
+    ),
+    (
+        "withdrawn: true",
+        _change("    priority: high\n", "    priority: high\n    withdrawn: true\n"),
+        23,
+        "action_items[1].withdrawn",
+        "e.g. withdrawn: superseded by AI-4",
+    ),
+    (
         "yaml syntax",
         _change("title: Checkout slowed down", "title: Outage: checkout"),
         2,
@@ -310,6 +324,11 @@ def test_bad_definition(tmp_path: Path, text: str, line: int | None, field: str 
     (error,) = errors
     assert (error.path, error.line, error.field) == (str(file), line, field), error
     assert fragment in error.message, error.message
+
+
+def test_priorities_are_read_without_regard_to_case(tmp_path: Path) -> None:
+    file = _write(tmp_path, "inc.yaml", _change("    priority: high\n", "    priority: High\n"))
+    assert load_definition(file, TEAMS).action_items[1].priority is Priority.HIGH
 
 
 def test_all_problems_of_a_file_are_reported(tmp_path: Path) -> None:

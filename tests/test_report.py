@@ -121,6 +121,15 @@ def test_report_days_are_calendar_days_of_the_configured_zone() -> None:
     assert "| 2024-03-27 | late by 1 day |" in tokyo
 
 
+def test_a_post_mortem_whose_items_were_all_withdrawn_says_nothing_of_timeliness() -> None:
+    dropped = PM.model_copy(
+        update={"action_items": tuple(i.model_copy(update={"withdrawn": "superseded"}) for i in PM.action_items)}
+    )
+    text = render_report(dropped, {}, datetime(2024, 4, 1, tzinfo=UTC))
+    assert f"finished: {len(PM.action_items)} withdrawn.\n" in text
+    assert "on time" not in text.split("\n\n")[2]
+
+
 @pytest.mark.parametrize(
     ("counts", "text"),
     [
