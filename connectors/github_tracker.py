@@ -7,26 +7,30 @@ POSTs, which could file an action item twice when an answer is lost.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
+import structlog
 from github import Auth, Github, GithubException
 from github.Issue import Issue
 from github.Repository import Repository
 
 from connectors.base import (
     CommentRef,
+    IssueGone,
     IssueRef,
     IssueState,
     ItemKey,
     ItemStatus,
+    MisconfiguredError,
     MoveGoal,
     NewIssue,
     PermanentError,
     TrackerError,
     TrackerInfo,
     TrackerKind,
+    TransientError,
     UnexpectedAnswer,
 )
 from connectors.edge import CallEdge, VendorError
@@ -36,6 +40,11 @@ from connectors.markers import TRACKING_LABEL, find_item_marker, item_marker
 from connectors.retry import DEFAULT_RETRY, RetryPolicy
 
 T = TypeVar("T")
+log = structlog.get_logger(__name__)
+
+#: Colours of the labels the worker creates (GitHub wants one).
+LABEL_COLORS = {TRACKING_LABEL: "5319e7", "priority: critical": "b60205", "priority: high": "d93f0b"}
+LABEL_COLOR = "c5def5"
 
 _ISSUE_KEY = re.compile(r"^(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)#(?P<number>[1-9][0-9]*)$")
 _REPOSITORY_URL = re.compile(r"/repos/(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)/?$")
@@ -102,6 +111,8 @@ class GitHubTracker:
             lazy=True,
         )
         self._repos: dict[str, Repository] = {}
+        #: Label names (case-folded) known to exist, per lower-case ``owner/repo``.
+        self._labels: dict[str, set[str]] = {}
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -143,18 +154,78 @@ class GitHubTracker:
         try:
             remaining, limit = self._call("GET rate_limit", read)
         except UnexpectedAnswer as exc:
-            raise PermanentError(
-                f"{exc}: check PMSYNC_GITHUB_URL (GitHub Enterprise Server: https://HOST/api/v3)"
-            ) from exc
+            raise MisconfiguredError(f"{exc}: {URL_HINT}") from exc
+        except PermanentError as exc:
+            if exc.status is not None and 300 <= exc.status < 400:
+                raise MisconfiguredError(f"{exc} (a redirect, as a web page answers): {URL_HINT}") from exc
+            raise
+        for target, rules in sorted(self._rules.items()):
+            self._check_repo(target, rules)
         return TrackerInfo(kind="github", url=self.url, detail=f"rate limit {remaining}/{limit}")
+
+    def _check_repo(self, target: str, rules: GitHubRepoRules) -> None:
+        """The repository exists, this token can see it and it takes issues."""
+        who = ", ".join(rules.teams) or "its team"
+        try:
+            has_issues = self._call(f"GET repository {target}", lambda: bool(self._gh.get_repo(target).has_issues))
+        except IssueGone as exc:
+            raise MisconfiguredError(
+                f"repository {target} of {who}: not found, or this token cannot see it ({exc}); check the "
+                "teams file's repo and the token's access"
+            ) from exc
+        if not has_issues:
+            raise MisconfiguredError(
+                f"repository {target} of {who} has issues turned off: turn them on in its settings, or give "
+                f"{who} another repo in the teams file"
+            )
 
     @staticmethod
     def _body(new: NewIssue) -> str:
         return f"{new.body_markdown}\n\n<!-- {item_marker(new.item)} -->\n"
 
+    def _usable_labels(self, target: str, wanted: Iterable[str]) -> list[str]:
+        """``wanted``, after creating the labels the repository lacks. One this token may not
+        create is left off, with a warning, except the worker's own label: without it the
+        issue could not be found again, so nothing is filed until it exists."""
+        repo = self._repo(target)
+        known = self._labels.get(target.lower())
+        if known is None:
+            known = self._call(
+                f"GET labels of {target}", lambda: {label.name.casefold() for label in repo.get_labels()}
+            )
+            self._labels[target.lower()] = known
+        usable: list[str] = []
+        for name in dict.fromkeys(wanted):
+            if name.casefold() not in known:
+                try:
+                    self._call(f"POST label {name!r} in {target}", self._label_maker(repo, name), write=True)
+                except PermanentError as exc:
+                    if exc.status != 422:  # 422: it exists already (made meanwhile)
+                        if name == TRACKING_LABEL:
+                            raise MisconfiguredError(
+                                f"cannot create the label {TRACKING_LABEL!r} in {target} ({exc}); every issue "
+                                "the worker files carries it, so create it there once by hand, or give the "
+                                "token permission to create labels"
+                            ) from exc
+                        log.warning(
+                            "label left off: this token may not create it", repo=target, label=name, error=str(exc)
+                        )
+                        continue
+                known.add(name.casefold())
+            usable.append(name)
+        return usable
+
+    @staticmethod
+    def _label_maker(repo: Repository, name: str) -> Callable[[], object]:
+        return lambda: repo.create_label(name, LABEL_COLORS.get(name, LABEL_COLOR), "Added by postmortem-sync")
+
     def create_issue(self, new: NewIssue) -> IssueState:
         body = self._body(new)
-        labels = list(dict.fromkeys([*new.labels, TRACKING_LABEL, priority_label(new.priority)]))
+        try:
+            labels = self._usable_labels(new.target, [TRACKING_LABEL, priority_label(new.priority), *new.labels])
+        except TransientError as exc:
+            # Nothing was filed yet: the create itself was never sent.
+            raise TransientError(str(exc), status=exc.status, retry_after=exc.retry_after, not_processed=True) from exc
         repo = self._repo(new.target)
         issue = self._call(
             f"POST issue in {new.target}",
@@ -176,7 +247,7 @@ class GitHubTracker:
             # The priority is a label: swap it, keep every other label people added.
             current = self._call(f"GET issue {ref.key}", lambda: [label.name for label in issue.labels])
             edits["labels"] = [name for name in current if not name.startswith(priority_label(""))]
-            edits["labels"].append(priority_label(new.priority))
+            edits["labels"] += self._usable_labels(ref.target, [priority_label(new.priority)])
         self._call(f"PATCH issue {ref.key}", lambda: issue.edit(**edits), write=True)
 
     def set_parent(self, ref: IssueRef, parent: IssueRef) -> None:
@@ -263,6 +334,9 @@ class GitHubTracker:
 
     def close(self) -> None:
         self._gh.close()
+
+
+URL_HINT = "check PMSYNC_GITHUB_URL (GitHub Enterprise Server: https://HOST/api/v3)"
 
 
 def _vendor_error(exc: Exception) -> VendorError | None:
