@@ -129,7 +129,13 @@ class Settings(BaseSettings):
             return value
         parsed = urlparse(value)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise ValueError(f"must be an http(s) URL, got {value!r}")
+            raise ValueError("must be an http(s) URL such as https://acme.atlassian.net")
+        if parsed.username is not None or parsed.password is not None:
+            # It would be printed, logged and posted wherever the URL goes.
+            raise ValueError(
+                "must not hold a user name or password (user:secret@host): give the plain address and "
+                "put the credentials in the token (and email) settings"
+            )
         if "/rest/" in parsed.path + "/" and not parsed.path.endswith("/api/v3"):
             raise ValueError(f"give the site's address without the REST path, e.g. {parsed.scheme}://{parsed.netloc}")
         return value

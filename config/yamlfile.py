@@ -607,15 +607,33 @@ class _Builder:
     def _scalar(self, event: Any, line: int | None, stack: list[_Open]) -> Any:
         tag = event.tag
         if tag is None:
-            return event.value if event.style else resolve_plain(event.value)
+            return self._text(event.value, line, stack) if event.style else resolve_plain(event.value)
         if tag in ("!", _STR_TAG):
-            return event.value
+            return self._text(event.value, line, stack)
         raise self.fail(
             line,
             self._path_here(stack),
             f"YAML tags such as {tag.replace('tag:yaml.org,2002:', '!!')} are not supported; "
             "remove it (put the value in quotes to keep it as text)",
         )
+
+    def _text(self, value: str, line: int | None, stack: list[_Open]) -> str:
+        """A quoted scalar, with JSON-style surrogate pairs (``"\\ud83d\\ude80"``) made into the
+        character they stand for; half a pair is refused, since no text can hold it."""
+        if not _SURROGATE.search(value):
+            return value
+        try:
+            return value.encode("utf-16", "surrogatepass").decode("utf-16")
+        except UnicodeDecodeError:
+            raise self.fail(
+                line,
+                self._path_here(stack),
+                "holds a \\u escape that is half of a character (a lone surrogate such as \\ud83d): "
+                "write the character itself, or both halves of the pair",
+            ) from None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _Nothing:

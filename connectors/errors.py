@@ -100,6 +100,10 @@ def from_status(
             wait = SECONDARY_LIMIT_WAIT
         hint = f" (rate limited; retry in {wait:.0f}s)" if wait is not None else " (rate limited)"
         return TransientError(message + hint, status=status, retry_after=wait, not_processed=True)
+    if status < 400:
+        # A success or redirect the client could not use (a 201 without the new issue's key):
+        # the tracker may well have acted, so this is never a refusal.
+        return TransientError(message + " (an answer the client could not use)", status=status)
     if status in GONE_STATUSES:
         return IssueGone(message, status=status)
     if status in TRANSIENT_STATUSES or status >= 500:

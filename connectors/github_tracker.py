@@ -36,7 +36,7 @@ from connectors.base import (
 from connectors.edge import CallEdge, VendorError
 from connectors.errors import secret_forms
 from connectors.github_rules import DEFAULT_RULES, GitHubRepoRules
-from connectors.markers import TRACKING_LABEL, find_item_marker, item_marker
+from connectors.markers import TRACKING_LABEL, closes_with, find_item_marker, item_marker
 from connectors.retry import DEFAULT_RETRY, RetryPolicy
 
 T = TypeVar("T")
@@ -155,9 +155,9 @@ class GitHubTracker:
             remaining, limit = self._call("GET rate_limit", read)
         except UnexpectedAnswer as exc:
             raise MisconfiguredError(f"{exc}: {URL_HINT}") from exc
-        except PermanentError as exc:
+        except TrackerError as exc:
             if exc.status is not None and 300 <= exc.status < 400:
-                raise MisconfiguredError(f"{exc} (a redirect, as a web page answers): {URL_HINT}") from exc
+                raise MisconfiguredError(f"{exc}; a redirect is what a web page answers: {URL_HINT}") from exc
             raise
         for target, rules in sorted(self._rules.items()):
             self._check_repo(target, rules)
@@ -321,7 +321,7 @@ class GitHubTracker:
 
         def existing() -> CommentRef | None:
             for comment in issue.get_comments():
-                if marker in (comment.body or ""):
+                if closes_with(comment.body, marker):
                     return CommentRef(issue_key=issue_key, url=self._edge.scrub(comment.html_url), already_there=True)
             return None
 

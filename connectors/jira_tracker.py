@@ -56,7 +56,7 @@ from connectors.jira_site import (
 )
 from connectors.jira_transitions import NoTransition, Transition, choose_transition
 from connectors.jira_wiki import markdown_to_wiki
-from connectors.markers import TRACKING_LABEL, find_item_marker, item_marker
+from connectors.markers import TRACKING_LABEL, closes_with, find_item_marker, item_marker
 from connectors.retry import DEFAULT_RETRY, RetryPolicy
 from connectors.status_mapping import jira_status
 
@@ -186,7 +186,10 @@ class JiraTracker:
             deployment=deployment,
             version=str((info or {}).get("version", "?")),
             priorities=priorities_from_json([p for p in priorities if isinstance(p, dict)]),
-            fields=tuple(FieldDef.from_json(f) for f in fields if isinstance(f, dict)),
+            # A field listed without an id cannot be set: leave it out rather than send an empty id.
+            fields=tuple(
+                FieldDef.from_json(f) for f in fields if isinstance(f, dict) and str(f.get("id") or "").strip()
+            ),
             projects={project: self._issue_types(project) for project in self._rules},
         )
         try:
@@ -362,6 +365,14 @@ class JiraTracker:
         found: dict[ItemKey, IssueState] = {}
         seen: set[str] = set()
         for raw in self._search(jql, what):
+            fields = raw.get("fields") if isinstance(raw, dict) else None
+            if not isinstance(fields, dict) or "description" not in fields:
+                # The marker is in the description: an issue listed without it cannot be
+                # told apart from one that is not ours, so this answer proves nothing.
+                raise TrackerError(
+                    f"{what}: the search answer lists issue {raw.get('key', '?') if isinstance(raw, dict) else '?'} "
+                    "without its description, where the marker is; it cannot show which items are filed"
+                )
             state = self._state(raw)
             seen.add(state.ref.id)
             if state.item in wanted and state.item not in found:
@@ -548,7 +559,7 @@ class JiraTracker:
 
     def post_comment(self, issue_key: str, body_markdown: str, marker: str) -> CommentRef:
         for comment in self._comments(issue_key):
-            if marker in self._text(comment.get("body")):
+            if closes_with(self._text(comment.get("body")), marker):
                 return CommentRef(
                     issue_key=issue_key,
                     url=self._comment_url(issue_key, comment),

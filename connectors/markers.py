@@ -48,3 +48,11 @@ def find_item_marker(text: str | None) -> ItemKey | None:
         return None
     pm_id, item_id, tracking_of = matches[-1]
     return ItemKey.tracking(tracking_of) if tracking_of else ItemKey(pm_id, item_id)
+
+
+def closes_with(text: str | None, marker: str) -> bool:
+    """Whether ``marker`` is on the last non-empty line of ``text``, where the worker puts it
+    (pure). A marker quoted anywhere else (an action item's description in a report) does
+    not count, so it cannot pass for a comment the worker posted."""
+    lines = [line for line in (text or "").splitlines() if line.strip()]
+    return bool(lines) and marker in lines[-1]

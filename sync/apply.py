@@ -271,6 +271,11 @@ class Applier:
                 self.store.abandon_create(action.key, str(again))
                 raise
         except TrackerError as exc:
+            if isinstance(exc, TransientError) and exc.not_processed:
+                # Refused before acting (a rate limit, a connection never made): nothing was
+                # filed, so the next cycle files it without waiting out the grace period.
+                self.store.abandon_create(action.key, f"not filed yet: {exc}")
+                raise
             message = f"create outcome unknown ({exc}); the next cycle looks for the issue before filing again"
             self.store.record_item_error(action.key, message)
             log.warning("create outcome unknown", item=str(action.key), error=str(exc))

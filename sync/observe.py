@@ -62,6 +62,15 @@ class _TrackerHealth:
             self.refused[kind] = f"{kind} no longer has the API this worker uses ({exc})"
 
 
+def not_its_issue(key: ItemKey, stored: StoredItem, state: IssueState) -> bool:
+    """Whether the issue read for ``key`` is another one (pure): it carries another item's
+    marker, or it answers under a new key without this item's marker (a moved issue keeps
+    its text; an id given out anew by another site does not)."""
+    if state.item is not None:
+        return state.item != key
+    return state.ref.key != stored.issue_key
+
+
 def observe(
     definitions: Sequence[Definition],
     teams: Mapping[str, Team],
@@ -88,8 +97,19 @@ def observe(
             return
         ref = stored.ref()
         try:
-            states[key] = tracker.get_issue(ref)
+            state = tracker.get_issue(ref)
             health.record(stored.tracker, None)
+            if not_its_issue(key, stored, state):
+                # Read by id, but another issue answered (a site whose ids were given out
+                # anew, an id re-used): never mirror it, follow it or write to it.
+                carries = f"the marker of {state.item}" if state.item is not None else "no postmortem-sync marker"
+                detail = (
+                    f"gone from {stored.tracker}: issue id {ref.id} now answers as {state.ref.key}, which carries "
+                    f"{carries}; it is not this item's issue"
+                )
+                log.warning("another issue answers for a linked one", item=str(key), issue=state.ref.key)
+                state = IssueState(ref=ref, status=ItemStatus.GONE, detail=detail)
+            states[key] = state
         except IssueGone as exc:
             # Shown to people as gone; never finished, never filed again on its own.
             states[key] = IssueState(ref=ref, status=ItemStatus.GONE, detail=f"gone from {stored.tracker}: {exc}")

@@ -42,12 +42,19 @@ def jira_rules(teams: Mapping[str, Team]) -> dict[str, JiraProjectRules]:
             else WONT_FIX_STATUSES,
             done_transition=team.transitions.done,
             wont_fix_transition=team.transitions.wont_fix,
-            issue_types=(team.issue_type,),
+            # Checked at start-up: the item type, and the tracking issue type where a team names one.
+            issue_types=(team.issue_type,)
+            + ((team.tracking_issue_type,) if "tracking_issue_type" in team.model_fields_set else ()),
         )
         by_project.setdefault(team.project, {})[name] = rules
     settings = ("priorities", "fields", "wont_fix_resolutions", "wont_fix_statuses", "transitions")
     return {
-        project: replace(first, teams=tuple(named))
+        # Teams sharing a project may file different issue types: every one is checked.
+        project: replace(
+            first,
+            teams=tuple(named),
+            issue_types=tuple(dict.fromkeys(t for rules in named.values() for t in rules.issue_types)),
+        )
         for project, named in by_project.items()
         for first in [_agreed(named, settings, _setting, f"Jira project {project}")]
     }

@@ -91,11 +91,12 @@ class World:
         )
         return env
 
-    def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        """Run ``postmortem-sync ARGS`` in a new process."""
+    def cli(self, *args: str, timeout: float = 60, **settings: str) -> subprocess.CompletedProcess[str]:
+        """Run ``postmortem-sync ARGS`` in a new process; ``settings`` override variables
+        (``PMSYNC_JIRA_EMAIL=""``)."""
         return subprocess.run(
             [sys.executable, "-m", "sync.cli", *args],
-            env=self.env(),
+            env={**self.env(), **settings},
             cwd=self.workdir,
             capture_output=True,
             text=True,

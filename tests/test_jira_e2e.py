@@ -16,6 +16,7 @@ import requests
 from connectors.base import ItemKey, ItemStatus
 from connectors.emulator import jql
 from connectors.jira_tracker import JiraTracker
+from sync.cycle import Engine
 from tests.e2e import CERT, JIRA_EMAIL, JIRA_TOKEN, PAYMENT, World, kinds, make_world
 
 PAYMENT_FILE = "inc-2024-042-payment-pipeline.yaml"
@@ -112,16 +113,7 @@ def test_data_center_signs_in_with_a_personal_access_token(tmp_path: Path) -> No
         assert out.returncode == 0, out.stdout + out.stderr
         assert "jira: " in out.stdout and "Server/Data Center" in out.stdout
         # With an email the token would be sent as a password; Data Center refuses that.
-        env = {**world.env(), "PMSYNC_JIRA_EMAIL": "someone@example.com"}
-        refused = subprocess.run(
-            [sys.executable, "-m", "sync.cli", "sync", "--once"],
-            env=env,
-            cwd=world.workdir,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        refused = world.cli("sync", "--once", PMSYNC_JIRA_EMAIL="someone@example.com")
         assert refused.returncode == 1
         assert "401" in refused.stdout + refused.stderr
     finally:
@@ -536,7 +528,8 @@ def test_a_moved_issue_is_found_again_after_a_lost_store(site: World) -> None:
     again.store.close()
 
 
-def test_an_empty_search_after_a_lost_create_files_nothing(site: World, monkeypatch: pytest.MonkeyPatch) -> None:
+def _a_create_whose_answer_was_lost(site: World) -> Engine:
+    """An engine whose last cycle filed AI-6 of the payment outage, but never heard back."""
     engine = site.engine(grace=0)
     engine.run_cycle()
     edit_definition(
@@ -549,7 +542,12 @@ def test_an_empty_search_after_a_lost_create_files_nothing(site: World, monkeypa
     site.emulator.faults.add(
         method="POST", path=rf"^/rest/api/{api}/issue$", mode="commit_then_fail", times=1, server="jira"
     )
-    engine.run_cycle()  # filed, but the answer was lost
+    engine.run_cycle()
+    return engine
+
+
+def test_an_empty_search_after_a_lost_create_files_nothing(site: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = _a_create_whose_answer_was_lost(site)
     assert len(site.emulator.jira_issues("PLAT")) == 6
     monkeypatch.setattr(jql, "search", lambda *args, **kwargs: [])  # the index is being rebuilt
     result = engine.run_cycle()
@@ -559,6 +557,26 @@ def test_an_empty_search_after_a_lost_create_files_nothing(site: World, monkeypa
     engine.run_cycle()
     assert len(site.emulator.jira_issues("PLAT")) == 6
     assert engine.store.snapshot().items[ItemKey(PAYMENT, "AI-6")].linked
+    engine.store.close()
+
+
+def test_a_search_answer_without_descriptions_files_nothing(site: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = _a_create_whose_answer_was_lost(site)
+    tracker = engine.trackers["jira"]
+    assert isinstance(tracker, JiraTracker)
+    search = tracker._search
+
+    def without_descriptions(jql_text: str, what: str) -> Iterator[dict[str, Any]]:
+        for issue in search(jql_text, what):  # a proxy, or a site that hides the field
+            yield {**issue, "fields": {k: v for k, v in issue["fields"].items() if k != "description"}}
+
+    monkeypatch.setattr(tracker, "_search", without_descriptions)
+    result = engine.run_cycle()
+    assert "without its description" in result.read_errors[f"{PAYMENT}/AI-6"]
+    assert len(site.emulator.jira_issues("PLAT")) == 6
+    monkeypatch.undo()
+    engine.run_cycle()
+    assert len(site.emulator.jira_issues("PLAT")) == 6
     engine.store.close()
 
 
@@ -670,16 +688,7 @@ def test_text_longer_than_jira_takes_is_cut_before_the_marker(site: World) -> No
 
 
 def test_cloud_without_an_email_is_told_to_set_one(world: World) -> None:
-    env = {**world.env(), "PMSYNC_JIRA_EMAIL": ""}
-    out = subprocess.run(
-        [sys.executable, "-m", "sync.cli", "sync", "--once"],
-        env=env,
-        cwd=world.workdir,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    out = world.cli("sync", "--once", PMSYNC_JIRA_EMAIL="")
     assert out.returncode == 2
     assert "this site is Jira Cloud, which signs in with an email and an API token" in out.stdout + out.stderr
 

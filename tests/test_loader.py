@@ -301,6 +301,13 @@ BAD_DEFINITIONS: list[tuple[str, str, int | None, str | None, str]] = [
         "e.g. withdrawn: superseded by AI-4",
     ),
     (
+        "half a surrogate pair",
+        _change("title: Checkout slowed down", 'title: "Checkout \\ud83d slowed down"'),
+        2,
+        "title",
+        "half of a character",
+    ),
+    (
         "yaml syntax",
         _change("title: Checkout slowed down", "title: Outage: checkout"),
         2,
@@ -324,6 +331,11 @@ def test_bad_definition(tmp_path: Path, text: str, line: int | None, field: str 
     (error,) = errors
     assert (error.path, error.line, error.field) == (str(file), line, field), error
     assert fragment in error.message, error.message
+
+
+def test_json_style_surrogate_pairs_are_the_character_they_stand_for(tmp_path: Path) -> None:
+    file = _write(tmp_path, "inc.yaml", _change("title: Checkout slowed down", 'title: "Checkout \\ud83d\\ude80 down"'))
+    assert load_definition(file, TEAMS).title == "Checkout \U0001f680 down"
 
 
 def test_priorities_are_read_without_regard_to_case(tmp_path: Path) -> None:

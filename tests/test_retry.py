@@ -50,6 +50,8 @@ def test_retry_after(headers: dict[str, str] | None, expected: float | None) -> 
         (422, None, PermanentError, False),
         (429, {"Retry-After": "2"}, TransientError, True),
         (500, None, TransientError, False),
+        (201, None, TransientError, False),  # created, but an answer the client could not use
+        (302, None, TransientError, False),
         (502, None, TransientError, False),
         (503, None, TransientError, False),
     ],
@@ -215,3 +217,17 @@ def test_rate_limited_create_is_repeated_and_filed_once(world: World) -> None:
     result = world.engine().run_cycle()
     assert result.ok and kinds(result).count("filed") == 9
     assert world.issue_count() == 9
+
+
+def test_a_create_refused_with_a_long_wait_is_filed_next_cycle_without_waiting_for_grace(world: World) -> None:
+    world.emulator.faults.add(
+        method="POST", path=r"^/repos/acme/edge/issues$", mode="status", status=429, retry_after=600, times=1
+    )
+    engine = world.engine(grace=3600)
+    first = engine.run_cycle()
+    assert not first.ok and kinds(first).count("filed") == 8
+    # GitHub certainly filed nothing: the next cycle files the item at once, and only once.
+    second = engine.run_cycle()
+    assert kinds(second).count("filed") == 1 and "waiting" not in kinds(second)
+    assert world.issue_count() == 9
+    engine.store.close()

@@ -76,6 +76,12 @@ def test_secrets_never_print(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
         ({"PMSYNC_JIRA_URL": "acme.atlassian.net", "PMSYNC_JIRA_TOKEN": TOKEN}, "PMSYNC_JIRA_URL"),
         ({"PMSYNC_POLL_INTERVAL": "0"}, "PMSYNC_POLL_INTERVAL"),
         ({"PMSYNC_POLL_INTERVAL": "often"}, "PMSYNC_POLL_INTERVAL"),
+        # Credentials in the address would be printed wherever the address is.
+        (
+            {"PMSYNC_JIRA_URL": f"https://bot:{TOKEN}@jira.example.com", "PMSYNC_JIRA_TOKEN": TOKEN},
+            "must not hold a user name or password",
+        ),
+        ({"PMSYNC_GITHUB_URL": f"https://{TOKEN}@ghe.example.com/api/v3"}, "PMSYNC_GITHUB_URL"),
     ],
 )
 def test_inconsistent_settings_say_what_to_set(

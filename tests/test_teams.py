@@ -336,3 +336,30 @@ def test_teams_sharing_a_project_must_agree_and_are_told_what_differs(tmp_path: 
     message = str(err.value)
     assert "Data Team, Platform Team all file into Jira project PLAT" in message
     assert "set fields, priorities, transitions, wont_fix_statuses differently" in message
+
+
+def test_every_issue_type_of_teams_sharing_a_project_is_checked(tmp_path: Path) -> None:
+    from sync.wiring import jira_rules
+
+    file = tmp_path / "teams.yaml"
+    file.write_text(
+        "teams:\n"
+        "  A Team:\n    tracker: jira\n    project: PLAT\n    issue_type: Bug\n"
+        "  B Team:\n    tracker: jira\n    project: PLAT\n    tracking_issue_type: Initiative\n"
+    )
+    assert jira_rules(load_teams(file))["PLAT"].issue_types == ("Bug", "Task", "Initiative")
+
+
+def test_teams_sharing_a_github_repository_must_agree(tmp_path: Path) -> None:
+    from config.settings import SettingsError
+    from sync.wiring import github_rules
+
+    file = tmp_path / "teams.yaml"
+    file.write_text(
+        "teams:\n"
+        "  A Team:\n    tracker: github\n    repo: acme/web\n    closed_without_reason: unknown\n"
+        "  B Team:\n    tracker: github\n    repo: Acme/Web\n"
+    )
+    with pytest.raises(SettingsError) as err:
+        github_rules(load_teams(file))
+    assert "A Team, B Team all file into GitHub repository acme/web but set closed_without_reason" in str(err.value)
