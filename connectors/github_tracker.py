@@ -113,6 +113,8 @@ class GitHubTracker:
         self._repos: dict[str, Repository] = {}
         #: Label names (case-folded) known to exist, per lower-case ``owner/repo``.
         self._labels: dict[str, set[str]] = {}
+        #: Labels this token was refused, per lower-case ``owner/repo``: not asked for again.
+        self._refused_labels: dict[str, set[str]] = {}
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -194,13 +196,18 @@ class GitHubTracker:
                 f"GET labels of {target}", lambda: {label.name.casefold() for label in repo.get_labels()}
             )
             self._labels[target.lower()] = known
+        refused = self._refused_labels.setdefault(target.lower(), set())
         usable: list[str] = []
         for name in dict.fromkeys(wanted):
+            if name.casefold() in refused:
+                continue
             if name.casefold() not in known:
                 try:
                     self._call(f"POST label {name!r} in {target}", self._label_maker(repo, name), write=True)
                 except PermanentError as exc:
-                    if exc.status != 422:  # 422: it exists already (made meanwhile)
+                    # 422: it exists already; a refusal may also mean someone made it since the
+                    # list was read, which one look tells.
+                    if exc.status != 422 and not self._label_exists(repo, target, name):
                         if name == TRACKING_LABEL:
                             raise MisconfiguredError(
                                 f"cannot create the label {TRACKING_LABEL!r} in {target} ({exc}); every issue "
@@ -210,10 +217,19 @@ class GitHubTracker:
                         log.warning(
                             "label left off: this token may not create it", repo=target, label=name, error=str(exc)
                         )
+                        refused.add(name.casefold())
                         continue
                 known.add(name.casefold())
             usable.append(name)
         return usable
+
+    def _label_exists(self, repo: Repository, target: str, name: str) -> bool:
+        try:
+            # Lazy objects ask nothing until read: the colour makes it ask.
+            self._call(f"GET label {name!r} of {target}", lambda: repo.get_label(name).color)
+        except IssueGone:
+            return False
+        return True
 
     @staticmethod
     def _label_maker(repo: Repository, name: str) -> Callable[[], object]:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import pytest
 
 from connectors.base import ItemKey, ItemStatus
-from tests.e2e import CERT, PAYMENT, World, github_number, issue_of, kinds
+from connectors.markers import find_item_marker
+from tests.e2e import CERT, PAYMENT, World, github_number, issue_of, kinds, make_world
 
 
 def test_a_transferred_issue_is_followed_to_its_new_repository_before_anything_is_written(world: World) -> None:
@@ -78,3 +82,88 @@ def test_an_issue_out_of_the_tokens_sight_is_gone(world: World) -> None:
     stored = engine.store.snapshot().items[ItemKey(PAYMENT, "AI-3")]
     assert stored.status is ItemStatus.GONE and stored.issue_key == f"{repo}#{number}"
     engine.store.close()
+
+
+def test_enterprise_server_works_under_api_v3_and_its_bare_address_is_told_apart(tmp_path: Path) -> None:
+    world = make_world(tmp_path, github_enterprise=True)
+    try:
+        assert world.emulator.github_url.endswith("/api/v3")
+        out = world.cli("sync", "--once")
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert len(world.emulator.github_issues("acme/payments")) > 1
+        # The usual mistake: the host without /api/v3 answers with web pages.
+        bare = world.emulator.github_url.removesuffix("/api/v3")
+        wrong = world.cli("sync", "--once", PMSYNC_GITHUB_URL=bare)
+        assert wrong.returncode == 2
+        assert "GitHub Enterprise Server: https://HOST/api/v3" in wrong.stderr
+    finally:
+        world.emulator.stop()
+
+
+@pytest.mark.parametrize(
+    ("settings", "says"),
+    [
+        ({"has_issues": False}, "repository acme/edge of Edge Team has issues turned off"),
+        ({"visible": False}, "repository acme/edge of Edge Team: not found, or this token cannot see it"),
+    ],
+)
+def test_a_repository_that_cannot_take_issues_stops_start_up_naming_the_team(
+    world: World, settings: dict[str, bool], says: str
+) -> None:
+    world.emulator.github_set_repo("acme/edge", **settings)
+    out = world.cli("sync", "--once")
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert says in out.stderr
+    assert world.issue_count() == 0
+
+
+def test_labels_the_token_may_not_create_are_left_off_and_the_issue_is_filed_once(world: World) -> None:
+    emu = world.emulator
+    # The worker's own label exists (made once by hand); the rest cannot be created.
+    emu.github_create_issue("acme/edge", "seed", labels=["postmortem-sync", "postmortem"])
+    emu.github_set_repo("acme/edge", labels_writable=False)
+    engine = world.engine()
+    emu.clear_request_log()
+    result = engine.run_cycle()
+    assert result.ok, [e.message for e in result.events if e.kind == "error"]
+    filed = [i for i in emu.github_issues("acme/edge") if CERT in (i["body"] or "")]
+    assert len(filed) == 2
+    for issue in filed:
+        assert {label["name"] for label in issue["labels"]} == {"postmortem-sync", "postmortem"}
+    # Each label the repository lacks was tried once, not once per issue.
+    tries = [r for r in emu.request_log if r.method == "POST" and r.path == "/repos/acme/edge/labels"]
+    assert sorted(r.status for r in tries) == [403, 403, 403]  # tls, priority: high, priority: medium
+    engine.store.close()
+
+
+def test_without_the_workers_own_label_nothing_is_filed_and_the_message_says_why(world: World) -> None:
+    world.emulator.github_set_repo("acme/edge", labels_writable=False)
+    engine = world.engine()
+    result = engine.run_cycle()
+    errors = [e.message for e in result.events if e.kind == "error"]
+    assert errors and all("cannot create the label 'postmortem-sync' in acme/edge" in m for m in errors)
+    assert [i for i in world.emulator.github_issues("acme/edge") if CERT in (i["body"] or "")] == []
+    # Once the label exists, the items are filed, once each.
+    world.emulator.github_create_issue("acme/edge", "seed", labels=["postmortem-sync"])
+    engine.run_cycle()
+    assert len([i for i in world.emulator.github_issues("acme/edge") if CERT in (i["body"] or "")]) == 2
+    engine.store.close()
+
+
+def test_a_content_limit_hit_mid_cycle_is_waited_out_and_nothing_is_skipped_or_doubled(tmp_path: Path) -> None:
+    # At most 2 issues or comments every 2 seconds: the cycle files 5 GitHub issues.
+    world = make_world(tmp_path, github_content_limit=(2, 2.0))
+    try:
+        engine = world.engine()
+        result = engine.run_cycle()
+        assert result.ok, [e.message for e in result.events if e.kind == "error"]
+        limited = [r for r in world.emulator.request_log if r.method == "POST" and r.status == 403]
+        assert limited, "the limit was never reached"
+        for repo in ("acme/payments", "acme/edge"):
+            markers = [find_item_marker(i["body"]) for i in world.emulator.github_issues(repo)]
+            markers = [m for m in markers if m is not None]
+            assert len(markers) == len(set(markers))
+        assert world.issue_count() == 9
+        engine.store.close()
+    finally:
+        world.emulator.stop()

@@ -74,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
         help="cloud: REST v3 + v2, email + API token; datacenter: Jira Data Center 9 (REST v2, the "
         "--jira-token as a personal access token sent as Bearer)",
     )
+    p.add_argument(
+        "--github-enterprise",
+        action="store_true",
+        help="answer as GitHub Enterprise Server: the API under /api/v3, web pages elsewhere",
+    )
     p.add_argument("--urls-file", type=Path, help="write {github_url, jira_url} JSON here")
     return p
 
@@ -83,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     emulator = Emulator(
         github_token=args.github_token,
+        github_enterprise=args.github_enterprise,
         jira_email=args.jira_email,
         jira_token=args.jira_token,
         latency=args.latency,

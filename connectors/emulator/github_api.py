@@ -275,6 +275,17 @@ class GitHubApp(ServiceApp):
         self._common_headers(response, None, "core")
         return response
 
+    def outside_api(self, request: Request) -> Response:
+        """GitHub Enterprise Server's web pages: a sign-in page, and a redirect to it from
+        anywhere else (what a client gets when the URL lacks ``/api/v3``)."""
+        root = self.base_url.removesuffix(self.api_prefix)
+        if request.path == "/login":
+            page = "<!DOCTYPE html><html><head><title>Sign in to GitHub</title></head><body>Sign in</body></html>"
+            return Response(page, 200, mimetype="text/html")
+        response = Response("<html><body>You are being redirected.</body></html>", 302, mimetype="text/html")
+        response.headers["Location"] = f"{root}/login?return_to={request.path}"
+        return response
+
     # --- helpers -------------------------------------------------------------------------
 
     def _repo(self, args: Mapping[str, Any]) -> GhRepo:

@@ -31,6 +31,8 @@ class GitHubRenderer:
     def __init__(self, state: GitHubState, base_url: str) -> None:
         self.state = state
         self.base = base_url.rstrip("/")
+        #: Web pages live at the host's root, the API under /api/v3 on Enterprise Server.
+        self.web = self.base.removesuffix("/api/v3")
 
     def repo_url(self, repo: GhRepo) -> str:
         """The API URL of a repository."""
@@ -47,7 +49,7 @@ class GitHubRenderer:
             "avatar_url": f"{self.base}/avatars/u/{user.id}?v=4",
             "gravatar_id": "",
             "url": api,
-            "html_url": f"{self.base}/{user.login}",
+            "html_url": f"{self.web}/{user.login}",
             "followers_url": f"{api}/followers",
             "following_url": f"{api}/following{{/other_user}}",
             "gists_url": f"{api}/gists{{/gist_id}}",
@@ -73,7 +75,7 @@ class GitHubRenderer:
             "full_name": repo.full_name,
             "private": repo.private,
             "owner": self.user(repo.owner),
-            "html_url": f"{self.base}/{repo.full_name}",
+            "html_url": f"{self.web}/{repo.full_name}",
             "description": None,
             "fork": False,
             "url": api,
@@ -142,7 +144,7 @@ class GitHubRenderer:
             "labels_url": f"{api}/labels{{/name}}",
             "comments_url": f"{api}/comments",
             "events_url": f"{api}/events",
-            "html_url": f"{self.base}/{repo.full_name}/issues/{issue.number}",
+            "html_url": f"{self.web}/{repo.full_name}/issues/{issue.number}",
             "timeline_url": f"{api}/timeline",
             "number": issue.number,
             "state": issue.state,
@@ -174,7 +176,7 @@ class GitHubRenderer:
             "id": comment.id,
             "node_id": node_id("IC", comment.id),
             "url": api,
-            "html_url": (f"{self.base}/{repo.full_name}/issues/{issue.number}#issuecomment-{comment.id}"),
+            "html_url": (f"{self.web}/{repo.full_name}/issues/{issue.number}#issuecomment-{comment.id}"),
             "body": comment.body,
             "user": self.user(comment.user),
             "created_at": github_time(comment.created_at),

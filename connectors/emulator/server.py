@@ -101,6 +101,7 @@ class Emulator(JiraPerson):
         github_rate_window: float = 3600.0,
         github_search_rate_limit: int = 30,
         github_content_limit: tuple[int, float] | None = None,
+        github_enterprise: bool = False,
         jira_rate_limit: int | None = None,
         jira_rate_window: float = 60.0,
         clock: Callable[[], float] | None = None,
@@ -139,6 +140,9 @@ class Emulator(JiraPerson):
                 else None
             ),
         )
+        if github_enterprise:
+            # GitHub Enterprise Server: the API under /api/v3, the web UI everywhere else.
+            self.github_app.api_prefix = "/api/v3"
         self.jira_app = JiraApp(
             state=self.jira_state,
             clock=self.clock,
@@ -169,7 +173,7 @@ class Emulator(JiraPerson):
             for name, app in apps.items():
                 server = make_server(self._host, self._ports[name], app, threaded=True, request_handler=handler)
                 self._servers[name] = server
-                app.base_url = f"http://{self._host}:{server.server_port}"
+                app.base_url = f"http://{self._host}:{server.server_port}{app.api_prefix}"
         except BaseException:
             for server in self._servers.values():
                 server.server_close()

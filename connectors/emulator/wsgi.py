@@ -89,6 +89,9 @@ class ServiceApp(ABC):
         self.control = control
         self.latency = latency
         self.base_url = ""
+        #: Where the API lives below the host (GitHub Enterprise Server: ``/api/v3``); other
+        #: paths answer as the product's web pages do (:meth:`outside_api`).
+        self.api_prefix = ""
 
     @abstractmethod
     def dispatch(self, request: Request) -> Response:
@@ -98,9 +101,22 @@ class ServiceApp(ABC):
     def fault_response(self, status: int, retry_after: int | None) -> Response:
         """The vendor's answer for an injected failure with this status."""
 
+    def outside_api(self, request: Request) -> Response:
+        """The answer to a path outside :attr:`api_prefix`: the web UI's, not the API's."""
+        return Response("<!DOCTYPE html><html><body>Not Found</body></html>", 404, mimetype="text/html")
+
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         path = request.path
+        prefix = self.api_prefix
+        if prefix and (path == prefix or path.startswith(prefix + "/")):
+            environ["PATH_INFO"] = path[len(prefix) :] or "/"
+            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix
+            request = Request(environ)
+            path = request.path
+        elif prefix and not (path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")):
+            self.log.append(self.name, request.method, path, 302)
+            return self.outside_api(request)(environ, start_response)
         if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
             return self.control(request)(environ, start_response)
         if self.latency > 0:
