@@ -240,9 +240,10 @@ class Tracker(Protocol):
         body, which states all three, is rewritten on any change. Never the status."""
         ...
 
-    def set_parent(self, ref: IssueRef, parent: IssueRef) -> None:
-        """Put the issue under ``parent`` (a Jira Epic). Raises :class:`PermanentError` if the
-        tracker cannot."""
+    def set_parent(self, ref: IssueRef, parent: IssueRef) -> bool:
+        """Put the issue under ``parent`` (a Jira Epic, a GitHub parent issue). Returns False
+        when the tracker declines for good and the issue is left as it is (GitHub: another
+        owner); raises :class:`PermanentError` when the configuration must change."""
         ...
 
     def move_issue(self, ref: IssueRef, goal: MoveGoal) -> IssueState:

@@ -266,8 +266,23 @@ class GitHubTracker:
             edits["labels"] += self._usable_labels(ref.target, [priority_label(new.priority)])
         self._call(f"PATCH issue {ref.key}", lambda: issue.edit(**edits), write=True)
 
-    def set_parent(self, ref: IssueRef, parent: IssueRef) -> None:
-        raise PermanentError(f"cannot put {ref.key} under {parent.key}: GitHub issues are not linked to a parent")
+    def set_parent(self, ref: IssueRef, parent: IssueRef) -> bool:
+        """Attach the issue to ``parent`` as a sub-issue. Where GitHub will not (another owner,
+        a parent someone else gave it, a full parent), it is left as it is, with a warning: the
+        tracking issue's task list still lists it."""
+        child = self._repo(ref.target).get_issue(int(ref.id))
+        holder = self._repo(parent.target).get_issue(int(parent.id))
+        child_id = self._call(f"GET issue {ref.key}", lambda: int(child.id))
+        try:
+            self._call(f"POST sub-issue {ref.key} of {parent.key}", lambda: holder.add_sub_issue(child_id), write=True)
+        except PermanentError as exc:
+            if exc.status != 422:
+                raise
+            if "already a sub-issue of this issue" in str(exc):
+                return True  # an earlier answer was lost
+            log.warning("not attached as a sub-issue", issue=ref.key, parent=parent.key, error=str(exc))
+            return False
+        return True
 
     def move_issue(self, ref: IssueRef, goal: MoveGoal) -> IssueState:
         wanted = ItemStatus.COMPLETED if goal == "done" else ItemStatus.WONT_FIX

@@ -493,9 +493,10 @@ class JiraTracker:
         keep = {"description"} | {name for field, name in wanted.items() if field in changed}
         self._edit(ref, {name: value for name, value in fields.items() if name in keep}, f"PUT issue {ref.key}")
 
-    def set_parent(self, ref: IssueRef, parent: IssueRef) -> None:
+    def set_parent(self, ref: IssueRef, parent: IssueRef) -> bool:
         try:
             self._edit(ref, self._parent_fields(parent), f"PUT issue {ref.key} under {parent.key}")
+            return True
         except PermanentError as exc:
             if exc.status != 400:
                 raise

@@ -187,12 +187,12 @@ class Applier:
                 parent = self.store.link_of(action.parent)
                 if parent is None or not parent.linked or parent.tracker != action.ref.tracker:
                     return  # not filed yet: next cycle
-                self.trackers[action.ref.tracker].set_parent(action.ref, parent.ref())
+                held = self.trackers[action.ref.tracker].set_parent(action.ref, parent.ref())
+                # Recorded either way: a tracker that declines is not asked again each cycle.
                 self.store.record_parent(action.key, parent.issue_key)
+                what = "is now under" if held else "is listed on, but could not be attached to,"
                 self.events.append(
-                    Event(
-                        "linked", str(action.key), f"{action.ref.key} is now under {parent.issue_key}", action.ref.url
-                    )
+                    Event("linked", str(action.key), f"{action.ref.key} {what} {parent.issue_key}", action.ref.url)
                 )
             case MoveIssue():
                 tracker = self.trackers[action.ref.tracker]
@@ -243,7 +243,9 @@ class Applier:
     def _create(self, action: CreateIssue, now: datetime) -> None:
         tracker = self.trackers[action.tracker]
         issue = action.issue
-        if action.parent is not None:
+        # Jira files an issue under its Epic in the create itself; a GitHub sub-issue is
+        # attached to its tracking issue afterwards (SetParent, next cycle).
+        if action.parent is not None and action.tracker == "jira":
             parent = self.store.link_of(action.parent)
             if (
                 parent is not None

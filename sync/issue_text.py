@@ -6,6 +6,8 @@ from the definition's team, description, summary and contributing factors.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 
 from config.teams import JiraTeam, Team
@@ -113,9 +115,24 @@ def tracking_record_fields(pm: PostMortem) -> tuple[str, date, str]:
     return f"Post-mortem {pm.id}: {pm.title}", deadline, priority
 
 
-def tracking_issue(pm: PostMortem, team_name: str, team: Team) -> NewIssue:
-    """The tracking issue the worker creates for a post-mortem (an Epic in Jira)."""
+@dataclass(frozen=True)
+class ItemProgress:
+    """Where an action item's issue is and whether it is finished, as a tracking issue shows it."""
+
+    issue_key: str | None
+    finished: bool
+
+
+def tracking_issue(
+    pm: PostMortem, team_name: str, team: Team, progress: Mapping[str, ItemProgress] | None = None
+) -> NewIssue:
+    """The tracking issue the worker creates for a post-mortem (an Epic in Jira).
+
+    On GitHub its action items are a task list, ticked as they finish and linked to their
+    issues (``progress``, by item id), so the issue shows the follow-through at a glance; in
+    Jira the Epic's children show it, and the list stays plain."""
     _, deadline, priority = tracking_record_fields(pm)
+    tasks = team.tracker == "github"
     lines = [
         f"**Tracking issue of post-mortem {pm.id}: {pm.title}** (severity {pm.severity})",
         "",
@@ -126,10 +143,17 @@ def tracking_issue(pm: PostMortem, team_name: str, team: Team) -> NewIssue:
     lines += ["", "### Action items", ""]
     for item in pm.action_items:
         note = f" (withdrawn: {_clip(item.withdrawn, 200)})" if item.withdrawn else ""
-        lines.append(
-            f"- {item.id}: {_clip(item.description, 200)} ({item.owner}, {item.priority.value}, "
+        text = (
+            f"{item.id}: {_clip(item.description, 200)} ({item.owner}, {item.priority.value}, "
             f"due {item.deadline.isoformat()}){note}"
         )
+        if not tasks:
+            lines.append(f"- {text}")
+            continue
+        known = (progress or {}).get(item.id, ItemProgress(None, False))
+        done = bool(item.withdrawn) or known.finished
+        where = f" {known.issue_key}" if known.issue_key else ""
+        lines.append(f"- [{'x' if done else ' '}] {'~~' + text + '~~' if item.withdrawn else text}{where}")
     lines += [
         "",
         "---",

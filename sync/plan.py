@@ -20,7 +20,14 @@ from datetime import datetime, timedelta
 
 from config.teams import Team
 from connectors.base import IssueRef, IssueState, ItemKey, ItemStatus, MoveGoal, NewIssue
-from sync.issue_text import fingerprint, issue_fingerprint, new_issue, tracking_issue, tracking_record_fields
+from sync.issue_text import (
+    ItemProgress,
+    fingerprint,
+    issue_fingerprint,
+    new_issue,
+    tracking_issue,
+    tracking_record_fields,
+)
 from sync.model import ActionItem, PostMortem
 from sync.pushed import Field, changed_fields
 from sync.store import Snapshot, StoredItem, StoredPostMortem
@@ -379,7 +386,7 @@ def _plan_postmortem(
         # since it may be created earlier in this same cycle.
         parent = (
             ItemKey.tracking(pm.id)
-            if pm.create_tracking_issue and teams[pm.create_tracking_issue].tracker == "jira" == team.tracker
+            if pm.create_tracking_issue and can_hold(teams[pm.create_tracking_issue], team)
             else None
         )
         pushed = fingerprint(item)
@@ -396,6 +403,17 @@ def _plan_postmortem(
 
     out += _plan_closure(pm, stored_pm, cycle, tracking)
     return out
+
+
+def can_hold(tracking_team: Team, item_team: Team) -> bool:
+    """Whether the tracking issue filed for ``tracking_team`` can hold the issues of
+    ``item_team`` (pure): a Jira Epic holds the site's issues; a GitHub issue holds
+    sub-issues of repositories with the same owner."""
+    if tracking_team.tracker != item_team.tracker:
+        return False
+    if tracking_team.tracker == "jira":
+        return True
+    return tracking_team.target.split("/")[0].lower() == item_team.target.split("/")[0].lower()
 
 
 def _needs_parent(stored: StoredItem, tracking: _Tracking | None, tracking_row: StoredItem | None) -> bool:
@@ -437,7 +455,7 @@ def _plan_tracking(pm: PostMortem, teams: Mapping[str, Team], cycle: _Cycle, out
     key = ItemKey.tracking(pm.id)
     stored = cycle.snapshot.tracking.get(pm.id)
     record = _tracking_record(pm, team_name, team)
-    issue = tracking_issue(pm, team_name, team)
+    issue = tracking_issue(pm, team_name, team, _progress(pm, cycle))
     pushed = issue_fingerprint(issue)
     out += _plan_issue(key, record, stored, cycle, _Filing(team_name, issue, pushed=pushed))
     if stored is None or not stored.linked:
@@ -452,6 +470,21 @@ def _plan_tracking(pm: PostMortem, teams: Mapping[str, Team], cycle: _Cycle, out
         elif stored.pushed != pushed:
             out.append(UpdateIssue(key, state.ref, issue, pushed, stored.pushed, changed_fields(stored.pushed, pushed)))
     return _Tracking(key, stored.tracker, state.ref if state else stored.ref(), state, stored.moved_at)
+
+
+def _progress(pm: PostMortem, cycle: _Cycle) -> dict[str, ItemProgress]:
+    """Each item's issue and whether it is finished: read in this cycle where it was, as
+    last known otherwise (a failed read does not untick an item)."""
+    out: dict[str, ItemProgress] = {}
+    for item in pm.action_items:
+        key = ItemKey(pm.id, item.id)
+        stored = cycle.snapshot.items.get(key)
+        state = cycle.obs.states.get(key)
+        if state is not None and state.status is not ItemStatus.GONE:
+            out[item.id] = ItemProgress(state.ref.key, state.status.finished)
+        elif stored is not None and stored.linked:
+            out[item.id] = ItemProgress(stored.issue_key, bool(stored.status and stored.status.finished))
+    return out
 
 
 def _plan_issue(

@@ -322,3 +322,27 @@ def test_content_creation_has_a_secondary_limit() -> None:
         assert _raw(emu, "POST", f"/repos/{REPO}/issues", json={"title": "later"}).status_code == 201
     finally:
         emu.stop()
+
+
+def test_sub_issues_follow_githubs_rules(emulator: Emulator, gh: github.Github) -> None:
+    emulator.add_github_repo("acme/web")
+    emulator.add_github_repo("partner/sdk")
+    parent = gh.get_repo(REPO).get_issue(emulator.github_create_issue(REPO, "Tracking"))
+    child = gh.get_repo("acme/web").get_issue(emulator.github_create_issue("acme/web", "Item"))
+    foreign = gh.get_repo("partner/sdk").get_issue(emulator.github_create_issue("partner/sdk", "Elsewhere"))
+    parent.add_sub_issue(child.id)
+    assert [s.number for s in parent.get_sub_issues()] == [child.number]
+    assert _raw(emulator, "GET", f"/repos/acme/web/issues/{child.number}/parent").json()["number"] == parent.number
+    for sub_id, message in [
+        (foreign.id, "same repository owner"),
+        (child.id, "already a sub-issue of this issue"),
+    ]:
+        with pytest.raises(github.GithubException) as refused:
+            parent.add_sub_issue(sub_id)
+        assert refused.value.status == 422 and message in refused.value.data["message"]
+    other = gh.get_repo(REPO).get_issue(emulator.github_create_issue(REPO, "Another parent"))
+    with pytest.raises(github.GithubException) as refused:
+        other.add_sub_issue(child.id)
+    assert "only have one parent" in refused.value.data["message"]
+    summary = emulator.github_issue(REPO, parent.number)["sub_issues_summary"]
+    assert summary == {"total": 1, "completed": 0, "percent_completed": 0}

@@ -167,3 +167,35 @@ def test_a_content_limit_hit_mid_cycle_is_waited_out_and_nothing_is_skipped_or_d
         engine.store.close()
     finally:
         world.emulator.stop()
+
+
+def test_a_github_tracking_issue_ticks_its_task_list_and_holds_its_items_as_sub_issues(world: World) -> None:
+    emu = world.emulator
+    path = world.postmortems / "inc-2024-031-certificate-expiry.yaml"
+    path.write_text(path.read_text() + "create_tracking_issue: Edge Team\n")
+    engine = world.engine()
+    engine.run_cycle()  # the tracking issue first, then the items
+    tracking = engine.store.snapshot().tracking[CERT].issue_key or ""
+    repo, number = github_number(tracking)
+    assert repo == "acme/edge"
+    engine.run_cycle()  # items are attached and linked from the task list once filed
+    items = {i: issue_of(engine, CERT, i) for i in ("AI-1", "AI-2", "AI-3", "AI-4")}
+    # acme/edge and acme/payments share their owner: sub-issues; the Jira item is only listed.
+    assert sorted(emu.github_sub_issues(repo, number)) == sorted([items["AI-1"], items["AI-3"], items["AI-4"]])
+    body = emu.github_issue(repo, number)["body"]
+    for item_id, key in items.items():
+        assert f"- [ ] {item_id}: " in body and key in body
+    # Finishing an item ticks it, once.
+    r, n = github_number(items["AI-3"])
+    emu.github_set_state(r, n, state="closed", state_reason="completed")
+    emu.clear_request_log()
+    engine.run_cycle()
+    body = emu.github_issue(repo, number)["body"]
+    assert "- [x] AI-3: " in body and "- [ ] AI-1: " in body
+    assert emu.github_issue(repo, number)["sub_issues_summary"]["completed"] == 1
+    patches = [r for r in emu.request_log if r.method == "PATCH" and r.path.endswith(f"/issues/{number}")]
+    assert len(patches) == 1
+    emu.clear_request_log()
+    engine.run_cycle()
+    assert not [r for r in emu.request_log if r.method != "GET"]
+    engine.store.close()

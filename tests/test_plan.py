@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from config.teams import GitHubTeam, JiraTeam, Teams
+from config.teams import GitHubTeam, JiraTeam, Team, Teams
 from connectors.base import IssueRef, IssueState, ItemKey, ItemStatus
 from sync.issue_text import fingerprint
 from sync.model import PostMortem
@@ -364,3 +364,20 @@ def test_every_action_describes_itself() -> None:
     for action in samples:
         text = action.describe()  # type: ignore[attr-defined]
         assert isinstance(text, str) and "INC-1" in text
+
+
+@pytest.mark.parametrize(
+    ("tracking", "item", "holds"),
+    [
+        (JiraTeam(tracker="jira", project="PLAT"), JiraTeam(tracker="jira", project="OPS"), True),
+        (GitHubTeam(tracker="github", repo="acme/edge"), GitHubTeam(tracker="github", repo="acme/payments"), True),
+        (GitHubTeam(tracker="github", repo="acme/edge"), GitHubTeam(tracker="github", repo="ACME/web"), True),
+        (GitHubTeam(tracker="github", repo="acme/edge"), GitHubTeam(tracker="github", repo="partner/sdk"), False),
+        (GitHubTeam(tracker="github", repo="acme/edge"), JiraTeam(tracker="jira", project="PLAT"), False),
+        (JiraTeam(tracker="jira", project="PLAT"), GitHubTeam(tracker="github", repo="acme/edge"), False),
+    ],
+)
+def test_which_tracking_issue_can_hold_which_items(tracking: Team, item: Team, holds: bool) -> None:
+    from sync.plan import can_hold
+
+    assert can_hold(tracking, item) is holds

@@ -77,6 +77,9 @@ def _routes() -> Map:
             Rule(f"{issue}/labels", endpoint="set_issue_labels", methods=["PUT"]),
             Rule(f"{issue}/labels", endpoint="clear_issue_labels", methods=["DELETE"]),
             Rule(f"{issue}/labels/<path:name>", endpoint="remove_issue_label", methods=["DELETE"]),
+            Rule(f"{issue}/sub_issues", endpoint="list_sub_issues", methods=["GET"]),
+            Rule(f"{issue}/sub_issues", endpoint="add_sub_issue", methods=["POST"]),
+            Rule(f"{issue}/parent", endpoint="get_parent", methods=["GET"]),
             Rule(f"{base}/labels", endpoint="list_labels", methods=["GET"]),
             Rule(f"{base}/labels", endpoint="create_label", methods=["POST"]),
             Rule(f"{base}/labels/<path:name>", endpoint="get_label", methods=["GET"]),
@@ -143,6 +146,9 @@ class GitHubApp(ServiceApp):
             "create_label": self._create_label,
             "get_label": self._get_label,
             "search_issues": self._search_issues,
+            "list_sub_issues": self._list_sub_issues,
+            "add_sub_issue": self._add_sub_issue,
+            "get_parent": self._get_parent,
             "rate_limit": self._rate_limit,
         }
 
@@ -455,6 +461,31 @@ class GitHubApp(ServiceApp):
         issue = self.state.issue(repo, args["number"])
         data = self.renderer.comment(repo, issue, comment)
         return json_response(data, 201, {"Location": data["url"]})
+
+    def _list_sub_issues(self, request: Request, args: Mapping[str, Any]) -> Response:
+        repo = self._repo(args)
+        issue = self.state.issue(repo, args["number"])
+        subs = [self.state.issue_by_id(i) for i in issue.sub_issues]
+        link = self._repo_link(repo, f"/issues/{issue.number}/sub_issues")
+        chunk, headers = self._page(request, subs, link)
+        return json_response([self.renderer.issue(r, i) for r, i in chunk], 200, headers)
+
+    def _add_sub_issue(self, request: Request, args: Mapping[str, Any]) -> Response:
+        repo = self._repo(args)
+        data = self._body(request)
+        if "sub_issue_id" not in data:
+            raise GitHubInvalid([{"resource": "Issue", "code": "missing_field", "field": "sub_issue_id"}])
+        parent = self.state.add_sub_issue(repo, args["number"], data["sub_issue_id"], bool(data.get("replace_parent")))
+        body = self.renderer.issue(repo, parent)
+        return json_response(body, 201, {"Location": f"{body['url']}/sub_issues"})
+
+    def _get_parent(self, request: Request, args: Mapping[str, Any]) -> Response:
+        repo = self._repo(args)
+        issue = self.state.issue(repo, args["number"])
+        if issue.parent_id is None:
+            raise GitHubNotFound(f"parent of {repo.full_name}#{issue.number}")
+        parent_repo, parent = self.state.issue_by_id(issue.parent_id)
+        return json_response(self.renderer.issue(parent_repo, parent))
 
     def _label_names(self, request: Request) -> list[Any]:
         try:

@@ -165,9 +165,15 @@ class GitHubRenderer:
             "closed_by": self.user(issue.closed_by) if issue.closed_by else None,
             "author_association": "MEMBER",
             "performed_via_github_app": None,
-            "sub_issues_summary": {"total": 0, "completed": 0, "percent_completed": 0},
+            "sub_issues_summary": self._sub_issues_summary(issue),
             "reactions": self._reactions(f"{api}/reactions"),
         }
+
+    def _sub_issues_summary(self, issue: GhIssue) -> JsonDict:
+        subs = [self.state.issue_by_id(i)[1] for i in issue.sub_issues]
+        done = sum(1 for s in subs if s.state == "closed")
+        percent = round(100 * done / len(subs)) if subs else 0
+        return {"total": len(subs), "completed": done, "percent_completed": percent}
 
     def comment(self, repo: GhRepo, issue: GhIssue, comment: GhComment) -> JsonDict:
         """An ``issue-comment`` object."""

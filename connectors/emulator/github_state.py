@@ -105,6 +105,10 @@ class GhIssue:
     closed_by: str | None = None
     comments: list[GhComment] = field(default_factory=list)
     locked: bool = False
+    #: Ids of this issue's sub-issues, in order.
+    sub_issues: list[int] = field(default_factory=list)
+    #: The id of the issue this one is a sub-issue of.
+    parent_id: int | None = None
 
 
 @dataclass
@@ -275,6 +279,42 @@ class GitHubState:
             if found is None:
                 raise GitHubNotFound(f"{repo.full_name}#{number}")
             return found
+
+    def issue_by_id(self, issue_id: int) -> tuple[GhRepo, GhIssue]:
+        """The issue with this id (not number) and its repository; 404 if none is visible."""
+        with self.lock:
+            for repo in self._repos.values():
+                for issue in repo.issues.values():
+                    if issue.id == issue_id:
+                        if not repo.visible:
+                            break
+                        return repo, issue
+            raise GitHubNotFound(str(issue_id))
+
+    def add_sub_issue(self, repo: GhRepo, number: int, sub_issue_id: Any, replace_parent: bool = False) -> GhIssue:
+        """``issues/add-sub-issue``: GitHub's rules on owner, one parent and cycles."""
+        if isinstance(sub_issue_id, bool) or not isinstance(sub_issue_id, int):
+            raise GitHubInvalid([{"resource": "Issue", "code": "invalid", "field": "sub_issue_id"}])
+        with self.lock:
+            parent = self.issue(repo, number)
+            sub_repo, sub = self.issue_by_id(sub_issue_id)
+            if sub_repo.owner.lower() != repo.owner.lower():
+                raise GitHubInvalid([], "The sub-issue must belong to the same repository owner as the parent issue")
+            if sub.id == parent.id or parent.parent_id == sub.id:
+                raise GitHubInvalid([], "An issue cannot be a sub-issue of itself or of its own sub-issue")
+            if sub.id in parent.sub_issues:
+                raise GitHubInvalid([], "Issue is already a sub-issue of this issue")
+            if sub.parent_id is not None:
+                if not replace_parent:
+                    raise GitHubInvalid([], "Sub issue may only have one parent")
+                _, old = self.issue_by_id(sub.parent_id)
+                old.sub_issues.remove(sub.id)
+            if len(parent.sub_issues) >= 100:
+                raise GitHubInvalid([], "Parent cannot have more than 100 sub-issues")
+            parent.sub_issues.append(sub.id)
+            sub.parent_id = parent.id
+            parent.updated_at = self.clock.now()
+            return parent
 
     def delete_issue(self, repo: GhRepo, number: int) -> None:
         """Delete an issue as an admin would: its address answers 410 from now on."""

@@ -314,6 +314,14 @@ class Emulator(JiraPerson):
         self.github_state.add_labels(r, number, list(names), as_worker=False)
         return self.github_issue(repo, number)
 
+    def github_sub_issues(self, repo: str, number: int) -> list[str]:
+        """The sub-issues of an issue, as ``owner/repo#N``."""
+        state = self.github_state
+        with state.lock:
+            issue = state.issue(state.any_repo(repo), number)
+            found = [state.issue_by_id(i) for i in issue.sub_issues]
+            return [f"{r.full_name}#{i.number}" for r, i in found]
+
     def github_delete_issue(self, repo: str, number: int) -> None:
         """Delete an issue as an admin; its address answers 410 from now on."""
         self.github_state.delete_issue(self.github_state.any_repo(repo), number)
