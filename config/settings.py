@@ -53,6 +53,11 @@ class Settings(BaseSettings):
 
     github_url: str = "https://api.github.com"
     github_token: SecretStr | None = None
+    #: A GitHub App instead of a token: its id, its private key (PEM) and, optionally, the
+    #: installation to act as (found from the teams' first repository when not given).
+    github_app_id: int | None = Field(default=None, gt=0)
+    github_app_private_key: SecretStr | None = None
+    github_app_installation_id: int | None = Field(default=None, gt=0)
     #: Pause between GitHub write requests; GitHub asks integrators to pace content creation.
     github_seconds_between_writes: float = Field(default=1.0, ge=0, le=60)
 
@@ -80,6 +85,26 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip():
             return None
         return value
+
+    @field_validator("github_app_private_key", mode="before")
+    @classmethod
+    def _a_pem_key(cls, value: object) -> object:
+        if isinstance(value, str):
+            # A key pasted into a one-line variable keeps its line breaks as "\n".
+            value = value.strip().replace("\\n", "\n")
+            if not value:
+                return None
+            if not value.startswith("-----BEGIN") or "PRIVATE KEY-----" not in value:
+                raise ValueError(
+                    "must be the App's private key in PEM form (-----BEGIN RSA PRIVATE KEY----- ...), as GitHub "
+                    "gives it to download"
+                )
+        return value
+
+    @field_validator("github_app_id", "github_app_installation_id", mode="before")
+    @classmethod
+    def _blank_number(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("jira_token", "github_token", mode="before")
     @classmethod
@@ -157,6 +182,16 @@ class Settings(BaseSettings):
                 f"PMSYNC_JIRA_URL ({self.jira_url}) is Jira Cloud (by {why}), which signs in with an email and "
                 "an API token: set PMSYNC_JIRA_EMAIL to the account the token belongs to"
             )
+        app = (self.github_app_id, self.github_app_private_key)
+        if any(v is not None for v in app) and not all(v is not None for v in app):
+            missing = "PMSYNC_GITHUB_APP_PRIVATE_KEY" if self.github_app_id is not None else "PMSYNC_GITHUB_APP_ID"
+            raise ValueError(f"a GitHub App signs in with its id and its private key: set {missing}")
+        if self.github_app_installation_id is not None and self.github_app_id is None:
+            raise ValueError("PMSYNC_GITHUB_APP_INSTALLATION_ID is set but PMSYNC_GITHUB_APP_ID is not: set it")
+        if self.github_token is not None and self.github_app_id is not None:
+            raise ValueError(
+                "both PMSYNC_GITHUB_TOKEN and a GitHub App (PMSYNC_GITHUB_APP_ID) are set: keep the one to sign in with"
+            )
         if self.jira_deployment == "datacenter" and self.jira_email:
             raise ValueError(
                 "PMSYNC_JIRA_DEPLOYMENT is datacenter, which signs in with a personal access token alone: "
@@ -180,12 +215,20 @@ class Settings(BaseSettings):
 
     @property
     def github_configured(self) -> bool:
-        return self.github_token is not None
+        return self.github_token is not None or self.github_app_id is not None
 
     def secrets(self) -> list[str]:
         """The secret values in force, and the Basic ``Authorization`` form the Jira token
         travels in with an email, so logs and reports can be scrubbed of them."""
-        values = [s.get_secret_value() for s in (self.jira_token, self.github_token) if s is not None]
+        values = [
+            s.get_secret_value()
+            for s in (self.jira_token, self.github_token, self.github_app_private_key)
+            if s is not None
+        ]
+        if self.github_app_private_key is not None:
+            # Each line of the key too, should one ever be quoted on its own.
+            key = self.github_app_private_key.get_secret_value()
+            values += [line.strip() for line in key.splitlines() if len(line.strip()) >= 20 and "-----" not in line]
         if self.jira_token is not None and self.jira_email:
             pair = f"{self.jira_email}:{self.jira_token.get_secret_value()}"
             values.append(base64.b64encode(pair.encode()).decode())

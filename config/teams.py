@@ -179,6 +179,9 @@ class GitHubTeam(_Team):
     in_progress_labels: tuple[Label, ...] | None = None
     #: Whether an open issue with an assignee counts as in progress.
     assigned_means_in_progress: bool = True
+    #: The label an open issue past its deadline carries (GitHub has no due dates to show
+    #: it); taken off when the issue closes or the deadline moves. ``null``: none.
+    overdue_label: Label | None = "overdue"
 
     @property
     def target(self) -> str:

@@ -246,6 +246,10 @@ class Tracker(Protocol):
         owner); raises :class:`PermanentError` when the configuration must change."""
         ...
 
+    def set_label(self, ref: IssueRef, label: str, present: bool) -> None:
+        """Put ``label`` on the issue or take it off (nothing if it is as asked already)."""
+        ...
+
     def move_issue(self, ref: IssueRef, goal: MoveGoal) -> IssueState:
         """Move the issue to ``done`` or ``wont-fix`` (nothing if it is there already);
         returns the state read back afterwards, which may still not be the goal (a status

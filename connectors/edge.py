@@ -8,6 +8,7 @@ library's HTTP error (``vendor``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -41,17 +42,23 @@ class CallEdge:
         retry: RetryPolicy = DEFAULT_RETRY,
         auth_hint: str = "",
         url_hint: str = "",
+        patterns: Sequence[re.Pattern[str]] = (),
     ) -> None:
         self.url = url
         self.api = api
         self.secrets = list(secrets)
+        #: Shapes of secrets no setting holds (tokens the tracker itself hands out).
+        self.patterns = tuple(patterns)
         self.retry = retry
         self._vendor = vendor
         self._auth_hint = auth_hint
         self._where = f"{url} ({url_hint})" if url_hint else url
 
     def scrub(self, text: str) -> str:
-        return scrub(text, self.secrets)
+        text = scrub(text, self.secrets)
+        for pattern in self.patterns:
+            text = pattern.sub("[redacted]", text)
+        return text
 
     def call(self, what: str, fn: Callable[[], T], *, write: bool = False) -> T:
         """``fn()`` under the retry policy; any failure comes out as a :class:`TrackerError`."""

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import structlog
-from github import Auth, Github, GithubException
+from github import Github, GithubException
 from github.Issue import Issue
 from github.Repository import Repository
 
@@ -35,6 +35,7 @@ from connectors.base import (
 )
 from connectors.edge import CallEdge, VendorError
 from connectors.errors import secret_forms
+from connectors.github_auth import GITHUB_SECRET, GitHubAppLogin, github_auth
 from connectors.github_rules import DEFAULT_RULES, GitHubRepoRules
 from connectors.markers import TRACKING_LABEL, closes_with, find_item_marker, item_marker
 from connectors.retry import DEFAULT_RETRY, RetryPolicy
@@ -76,7 +77,8 @@ class GitHubTracker:
         self,
         url: str,
         *,
-        token: str,
+        token: str | None = None,
+        app: GitHubAppLogin | None = None,
         timeout: float = 20.0,
         seconds_between_writes: float = 1.0,
         retry: RetryPolicy = DEFAULT_RETRY,
@@ -87,34 +89,55 @@ class GitHubTracker:
         self.url = url.rstrip("/")
         #: Each repository's rules, by lower-case ``owner/repo``.
         self._rules = {name.lower(): rules for name, rules in (repos or {}).items()}
+        secrets = secret_forms(token) if token is not None else []
+        if app is not None:
+            secrets.append(app.private_key)
         self._edge = CallEdge(
             url=self.url,
             api="GitHub",
-            secrets=secret_forms(token),
+            secrets=secrets,
             vendor=_vendor_error,
             retry=retry,
             auth_hint=auth_hint,
             url_hint=url_hint,
+            patterns=(GITHUB_SECRET,),
         )
         self._call = self._edge.call
-        self._gh = Github(
-            base_url=self.url,
-            auth=Auth.Token(token),
-            retry=None,
-            timeout=max(1, round(timeout)),
-            per_page=100,
-            seconds_between_requests=None,
-            seconds_between_writes=seconds_between_writes or None,
-            # Lazy: no request until an answer is needed, so reading an issue is one GET
-            # and the repository itself is never fetched. Every attribute access that may
-            # complete an object therefore happens inside _call.
-            lazy=True,
-        )
+        self._token = token
+        self._app = app
+        self._timeout = max(1, round(timeout))
+        self._seconds_between_writes = seconds_between_writes
+        self._client: Github | None = None
         self._repos: dict[str, Repository] = {}
         #: Label names (case-folded) known to exist, per lower-case ``owner/repo``.
         self._labels: dict[str, set[str]] = {}
         #: Labels this token was refused, per lower-case ``owner/repo``: not asked for again.
         self._refused_labels: dict[str, set[str]] = {}
+
+    @property
+    def _gh(self) -> Github:
+        """The client, built on first use: a GitHub App may first have to find its installation."""
+        if self._client is None:
+            auth = self._call(
+                "GET the GitHub App's installation",
+                lambda: github_auth(
+                    self._token, self._app, base_url=self.url, repos=sorted(self._rules), timeout=self._timeout
+                ),
+            )
+            self._client = Github(
+                base_url=self.url,
+                auth=auth,
+                retry=None,
+                timeout=self._timeout,
+                per_page=100,
+                seconds_between_requests=None,
+                seconds_between_writes=self._seconds_between_writes or None,
+                # Lazy: no request until an answer is needed, so reading an issue is one GET
+                # and the repository itself is never fetched. Every attribute access that may
+                # complete an object therefore happens inside _call.
+                lazy=True,
+            )
+        return self._client
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -284,6 +307,18 @@ class GitHubTracker:
             return False
         return True
 
+    def set_label(self, ref: IssueRef, label: str, present: bool) -> None:
+        issue = self._repo(ref.target).get_issue(int(ref.id))
+        if present:
+            if not self._usable_labels(ref.target, [label]):
+                return  # the token may not create it: warned about once
+            self._call(f"POST label {label!r} on {ref.key}", lambda: issue.add_to_labels(label), write=True)
+            return
+        try:
+            self._call(f"DELETE label {label!r} of {ref.key}", lambda: issue.remove_from_labels(label), write=True)
+        except IssueGone:
+            pass  # not on it (any more): as asked
+
     def move_issue(self, ref: IssueRef, goal: MoveGoal) -> IssueState:
         wanted = ItemStatus.COMPLETED if goal == "done" else ItemStatus.WONT_FIX
         state = self.get_issue(ref)
@@ -364,7 +399,8 @@ class GitHubTracker:
         return CommentRef(issue_key=issue_key, url=self._edge.scrub(comment.html_url))
 
     def close(self) -> None:
-        self._gh.close()
+        if self._client is not None:
+            self._client.close()
 
 
 URL_HINT = "check PMSYNC_GITHUB_URL (GitHub Enterprise Server: https://HOST/api/v3)"

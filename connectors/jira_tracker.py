@@ -506,6 +506,10 @@ class JiraTracker:
                 status=400,
             ) from exc
 
+    def set_label(self, ref: IssueRef, label: str, present: bool) -> None:
+        # Jira shows an overdue issue by its due date; the worker labels none.
+        raise PermanentError(f"cannot label {ref.key}: postmortem-sync sets no labels on filed Jira issues")
+
     def move_issue(self, ref: IssueRef, goal: MoveGoal) -> IssueState:
         wanted = ItemStatus.COMPLETED if goal == "done" else ItemStatus.WONT_FIX
         state = self.get_issue(ref)

@@ -21,6 +21,7 @@ from sync.plan import (
     CreateIssue,
     FollowMove,
     LinkIssue,
+    MarkOverdue,
     MoveIssue,
     PostReport,
     RecordItem,
@@ -193,6 +194,16 @@ class Applier:
                 what = "is now under" if held else "is listed on, but could not be attached to,"
                 self.events.append(
                     Event("linked", str(action.key), f"{action.ref.key} {what} {parent.issue_key}", action.ref.url)
+                )
+            case MarkOverdue():
+                self.trackers[action.ref.tracker].set_label(action.ref, action.label, action.overdue)
+                said = (
+                    f"{action.ref.key} is labelled {action.label!r}: it was due {action.deadline.isoformat()}"
+                    if action.overdue
+                    else f"{action.ref.key} is no longer labelled {action.label!r}"
+                )
+                self.events.append(
+                    Event("overdue" if action.overdue else "on track", str(action.key), said, action.ref.url)
                 )
             case MoveIssue():
                 tracker = self.trackers[action.ref.tracker]

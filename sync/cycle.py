@@ -159,7 +159,9 @@ class Engine:
         observations = observe(definitions, self.teams, snapshot, self.trackers, self.should_stop)
         result.read_errors = {str(k): v for k, v in observations.read_errors.items()}
         result.attention = gone_issues(definitions, observations)
-        result.actions = plan(definitions, self.teams, snapshot, observations, self.clock(), self.create_grace)
+        result.actions = plan(
+            definitions, self.teams, snapshot, observations, self.clock(), self.create_grace, self.zone
+        )
         if result.dry_run:
             result.finished_at = self.clock()
             return

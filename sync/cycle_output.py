@@ -20,6 +20,8 @@ _MARKS = {
     "posted": "✉",
     "reopened": "↺",
     "waiting": "…",
+    "overdue": "⚑",
+    "on track": "⚐",
     "error": "✗",
 }
 #: Bookkeeping actions: the store's copy of the definitions. Counted, not listed, in a dry run.

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from config.teams import Team
+from config.teams import GitHubTeam, Team
 from connectors.base import IssueRef, IssueState, ItemKey, ItemStatus, MoveGoal, NewIssue
 from sync.issue_text import (
     ItemProgress,
@@ -233,6 +233,22 @@ class RecordMoved:
 
 
 @dataclass(frozen=True)
+class MarkOverdue:
+    """Put the team's overdue label on an open issue past its deadline, or take it off."""
+
+    key: ItemKey
+    ref: IssueRef
+    label: str
+    overdue: bool
+    deadline: date
+
+    def describe(self) -> str:
+        if self.overdue:
+            return f"label {self.ref.key} ({self.key}) {self.label!r}: it was due {self.deadline.isoformat()}"
+        return f"take {self.label!r} off {self.ref.key} ({self.key})"
+
+
+@dataclass(frozen=True)
 class MoveIssue:
     """Move an issue the worker is responsible for: a withdrawn item to won't fix, a
     tracking issue to done."""
@@ -264,6 +280,7 @@ Action = (
     | SetParent
     | MoveIssue
     | RecordMoved
+    | MarkOverdue
 )
 
 
@@ -316,11 +333,13 @@ def plan(
     observations: Observations,
     now: datetime,
     create_grace: timedelta,
+    zone: tzinfo = UTC,
 ) -> list[Action]:
-    """Decide the actions of one cycle, in the order they must be applied."""
+    """Decide the actions of one cycle, in the order they must be applied. ``zone``'s
+    calendar says when a deadline has passed."""
     actions: list[Action] = []
     for definition in definitions:
-        actions += _plan_postmortem(definition, teams, snapshot, observations, now, create_grace)
+        actions += _plan_postmortem(definition, teams, snapshot, observations, now, create_grace, zone)
     return actions
 
 
@@ -332,6 +351,8 @@ class _Cycle:
     obs: Observations
     now: datetime
     create_grace: timedelta
+    #: Today on the configured calendar.
+    today: date
     #: States read in this cycle, by item (tracking issue included).
     fresh: dict[ItemKey, IssueState] = field(default_factory=dict)
 
@@ -343,6 +364,7 @@ def _plan_postmortem(
     obs: Observations,
     now: datetime,
     create_grace: timedelta,
+    zone: tzinfo,
 ) -> list[Action]:
     pm = definition.postmortem
     stored_pm = snapshot.postmortems.get(pm.id)
@@ -357,7 +379,7 @@ def _plan_postmortem(
     ):
         out.append(RegisterPostMortem(pm.id, pm.title, definition.source, pm.tracking_issue, item_ids, pm.detected_at))
 
-    cycle = _Cycle(snapshot, obs, now, create_grace)
+    cycle = _Cycle(snapshot, obs, now, create_grace, now.astimezone(zone).date())
     tracking = _plan_tracking(pm, teams, cycle, out)
     for item in pm.action_items:
         key = ItemKey(pm.id, item.id)
@@ -400,9 +422,19 @@ def _plan_postmortem(
             out.append(UpdateIssue(key, state.ref, issue, pushed, stored.pushed, changed_fields(stored.pushed, pushed)))
         if parent is not None and _needs_parent(stored, tracking, cycle.snapshot.tracking.get(pm.id)):
             out.append(SetParent(key, state.ref, parent))
+        if isinstance(team, GitHubTeam) and team.overdue_label:
+            out += overdue_label(key, state, item.deadline, cycle.today, team.overdue_label)
 
     out += _plan_closure(pm, stored_pm, cycle, tracking)
     return out
+
+
+def overdue_label(key: ItemKey, state: IssueState, deadline: date, today: date, label: str) -> list[Action]:
+    """Whether the issue's overdue label must go on or come off (pure): on while it is not
+    finished and its deadline has passed on ``today``'s calendar, off otherwise."""
+    wanted = deadline < today and not state.status.finished
+    present = label.casefold() in {name.casefold() for name in state.labels}
+    return [MarkOverdue(key, state.ref, label, wanted, deadline)] if wanted != present else []
 
 
 def can_hold(tracking_team: Team, item_team: Team) -> bool:

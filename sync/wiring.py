@@ -12,6 +12,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from config.settings import Settings, SettingsError
 from config.teams import GitHubTeam, JiraTeam, Team, Teams, load_teams
 from connectors.base import ItemStatus, Tracker
+from connectors.github_auth import GitHubAppLogin
 from connectors.github_rules import GitHubRepoRules
 from connectors.github_tracker import GitHubTracker
 from connectors.jira_site import JiraProjectRules
@@ -126,14 +127,23 @@ def build_trackers(settings: Settings, teams: Mapping[str, Team] | None = None) 
             url_hint="check PMSYNC_JIRA_URL",
         )
     if settings.github_configured:
-        assert settings.github_token is not None
+        app = None
+        if settings.github_app_id is not None and settings.github_app_private_key is not None:
+            app = GitHubAppLogin(
+                settings.github_app_id,
+                settings.github_app_private_key.get_secret_value(),
+                settings.github_app_installation_id,
+            )
         trackers["github"] = GitHubTracker(
             settings.github_url,
-            token=settings.github_token.get_secret_value(),
+            token=settings.github_token.get_secret_value() if settings.github_token is not None else None,
+            app=app,
             timeout=settings.http_timeout,
             seconds_between_writes=settings.github_seconds_between_writes,
             repos=github_rules(teams or {}),
-            auth_hint="check PMSYNC_GITHUB_TOKEN",
+            auth_hint="check PMSYNC_GITHUB_APP_ID and PMSYNC_GITHUB_APP_PRIVATE_KEY"
+            if app is not None
+            else "check PMSYNC_GITHUB_TOKEN",
             url_hint="check PMSYNC_GITHUB_URL",
         )
     return trackers
@@ -149,7 +159,8 @@ def check_routes(teams: Mapping[str, Team], trackers: Mapping[str, Tracker]) -> 
         return
     hints = {
         "jira": "set PMSYNC_JIRA_URL and PMSYNC_JIRA_TOKEN (and PMSYNC_JIRA_EMAIL for Jira Cloud)",
-        "github": "set PMSYNC_GITHUB_TOKEN (and PMSYNC_GITHUB_URL for GitHub Enterprise Server)",
+        "github": "set PMSYNC_GITHUB_TOKEN, or a GitHub App's PMSYNC_GITHUB_APP_ID and PMSYNC_GITHUB_APP_PRIVATE_KEY "
+        "(and PMSYNC_GITHUB_URL for GitHub Enterprise Server)",
     }
     lines = [
         f"{', '.join(sorted(names))} use{'s' if len(names) == 1 else ''} {kind}, which is not configured: {hints[kind]}"

@@ -22,6 +22,7 @@ GITHUB_TOKEN = "ghp_E2eTestTokenThatMustNeverLeak0001"
 JIRA_EMAIL = "postmortem-bot@example.com"
 JIRA_TOKEN = "ATATT3xE2eJiraTokenThatMustNeverLeak0002"
 PAYMENT = "INC-2024-042"
+NO_OVERDUE_LABEL = "    tracker: github\n    overdue_label: null\n"
 CERT = "INC-2024-031"
 
 
@@ -126,7 +127,10 @@ def make_world(tmp_path: Path, **emulator_options: Any) -> World:
     emulator.github_create_issue("acme/payments", "Post-mortem INC-2024-042", "Tracking the follow-through.")
     source = examples_dir()
     shutil.copytree(source / "postmortems", tmp_path / "postmortems")
-    shutil.copyfile(source / "teams.yaml", tmp_path / "teams.yaml")
+    # The examples' deadlines are in 2024, so on today's calendar every open item is overdue:
+    # the overdue label is left off here and tested on its own (tests/test_github_e2e.py).
+    teams = (source / "teams.yaml").read_text(encoding="utf-8")
+    (tmp_path / "teams.yaml").write_text(teams.replace("    tracker: github\n", NO_OVERDUE_LABEL), encoding="utf-8")
     (tmp_path / "no-secrets").mkdir()  # keeps any /run/secrets of the machine out of the tests
     return World(emulator, tmp_path)
 

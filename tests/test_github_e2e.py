@@ -9,7 +9,7 @@ import pytest
 
 from connectors.base import ItemKey, ItemStatus
 from connectors.markers import find_item_marker
-from tests.e2e import CERT, PAYMENT, World, github_number, issue_of, kinds, make_world
+from tests.e2e import CERT, NO_OVERDUE_LABEL, PAYMENT, World, github_number, issue_of, kinds, make_world
 
 
 def test_a_transferred_issue_is_followed_to_its_new_repository_before_anything_is_written(world: World) -> None:
@@ -198,4 +198,21 @@ def test_a_github_tracking_issue_ticks_its_task_list_and_holds_its_items_as_sub_
     emu.clear_request_log()
     engine.run_cycle()
     assert not [r for r in emu.request_log if r.method != "GET"]
+    engine.store.close()
+
+
+def test_overdue_open_issues_carry_the_overdue_label_until_they_close(world: World) -> None:
+    emu = world.emulator
+    world.teams_file.write_text(world.teams_file.read_text().replace(NO_OVERDUE_LABEL, "    tracker: github\n"))
+    engine = world.engine()  # today is long past the examples' 2024 deadlines
+    engine.run_cycle()
+    result = engine.run_cycle()
+    assert kinds(result).count("overdue") == 4  # the GitHub items; Jira shows its due dates
+    repo, number = github_number(issue_of(engine, CERT, "AI-1"))
+    assert "overdue" in {label["name"] for label in emu.github_issue(repo, number)["labels"]}
+    assert "overdue" not in kinds(engine.run_cycle())  # once
+    emu.github_set_state(repo, number, state="closed", state_reason="completed")
+    result = engine.run_cycle()
+    assert kinds(result).count("on track") == 1
+    assert "overdue" not in {label["name"] for label in emu.github_issue(repo, number)["labels"]}
     engine.store.close()

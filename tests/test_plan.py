@@ -381,3 +381,33 @@ def test_which_tracking_issue_can_hold_which_items(tracking: Team, item: Team, h
     from sync.plan import can_hold
 
     assert can_hold(tracking, item) is holds
+
+
+def _gh_state(status: ItemStatus, labels: tuple[str, ...]) -> IssueState:
+    return IssueState(IssueRef("github", "acme/edge", "acme/edge#3", "3", ""), status, "open", labels=labels)
+
+
+@pytest.mark.parametrize(
+    ("status", "labels", "deadline", "expected"),
+    [
+        (ItemStatus.OPEN, (), date(2024, 3, 25), True),  # past its deadline: label it
+        (ItemStatus.IN_PROGRESS, (), date(2024, 3, 25), True),
+        (ItemStatus.UNKNOWN, (), date(2024, 3, 25), True),
+        (ItemStatus.OPEN, ("Overdue",), date(2024, 3, 25), None),  # labelled already
+        (ItemStatus.OPEN, (), date(2024, 3, 26), None),  # due today: not yet
+        (ItemStatus.OPEN, ("overdue",), date(2024, 4, 30), False),  # the deadline moved
+        (ItemStatus.COMPLETED, ("overdue",), date(2024, 3, 25), False),  # closed: take it off
+        (ItemStatus.WONT_FIX, ("overdue",), date(2024, 3, 25), False),
+        (ItemStatus.COMPLETED, (), date(2024, 3, 25), None),
+    ],
+)
+def test_overdue_label(status: ItemStatus, labels: tuple[str, ...], deadline: date, expected: bool | None) -> None:
+    from sync.plan import MarkOverdue, overdue_label
+
+    actions = overdue_label(ItemKey("INC-1", "AI-1"), _gh_state(status, labels), deadline, date(2024, 3, 26), "overdue")
+    if expected is None:
+        assert actions == []
+    else:
+        assert actions == [
+            MarkOverdue(ItemKey("INC-1", "AI-1"), _gh_state(status, labels).ref, "overdue", expected, deadline)
+        ]

@@ -13,7 +13,8 @@ connectors.emulator``). See :class:`Emulator`, :mod:`.faults` for fault injectio
 """
 
 from .faults import FaultRule, Faults
+from .github_app_auth import AppIdentity
 from .request_log import RequestRecord
 from .server import Emulator
 
-__all__ = ["Emulator", "FaultRule", "Faults", "RequestRecord"]
+__all__ = ["AppIdentity", "Emulator", "FaultRule", "Faults", "RequestRecord"]

@@ -20,8 +20,9 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from .clock import parse_iso
+from .clock import github_time, parse_iso
 from .faults import Faults, ServerName
+from .github_app_auth import AppTokens
 from .github_json import DOCS, GitHubRenderer, JsonDict, error_body
 from .github_search import SearchSyntaxError, parse_query
 from .github_state import (
@@ -50,7 +51,9 @@ _ISSUE_PATH = re.compile(r"^(?:/repos/[^/]+/[^/]+|/repositories/[0-9]+)/issues/[
 #: Endpoints that create content, which GitHub's secondary limits count apart.
 CONTENT_ENDPOINTS = frozenset({"create_issue", "create_comment"})
 #: Endpoints that answer 410 when a repository has issues turned off.
-_REPO_ENDPOINTS = frozenset({"repo", "list_labels", "create_label", "get_label"})
+_REPO_ENDPOINTS = frozenset({"repo", "list_labels", "create_label", "get_label", "repo_installation"})
+#: Endpoints a GitHub App calls as itself, with a JWT.
+_APP_ENDPOINTS = frozenset({"app_token", "repo_installation"})
 
 
 class BadRequest(Exception):
@@ -61,11 +64,13 @@ def _routes() -> Map:
     rules = [
         Rule("/rate_limit", endpoint="rate_limit", methods=["GET"]),
         Rule("/user", endpoint="user", methods=["GET"]),
+        Rule("/app/installations/<int:installation>/access_tokens", endpoint="app_token", methods=["POST"]),
     ]
     for base in ("/repos/<owner>/<repo>", "/repositories/<int:repo_id>"):
         issue = f"{base}/issues/<int:number>"
         rules += [
             Rule(base, endpoint="repo", methods=["GET"]),
+            Rule(f"{base}/installation", endpoint="repo_installation", methods=["GET"]),
             Rule(f"{base}/issues", endpoint="list_issues", methods=["GET"]),
             Rule(f"{base}/issues", endpoint="create_issue", methods=["POST"]),
             Rule(issue, endpoint="get_issue", methods=["GET"]),
@@ -117,11 +122,14 @@ class GitHubApp(ServiceApp):
         control: ControlHandler,
         latency: float = 0.0,
         content_limit: RateLimiter | None = None,
+        app_tokens: AppTokens | None = None,
     ) -> None:
         super().__init__(faults=faults, log=log, control=control, latency=latency)
         self.state = state
         #: GitHub's secondary limit on content creation (issues, comments), if modelled.
         self.content_limit = content_limit
+        #: The GitHub App that may sign in, if any.
+        self.app_tokens = app_tokens
         self.token = token
         self.login = login
         self.core_limit = core_limit
@@ -130,6 +138,8 @@ class GitHubApp(ServiceApp):
         self._request_ids = itertools.count(1)
         self._handlers: dict[str, Handler] = {
             "user": self._get_user,
+            "app_token": self._app_token,
+            "repo_installation": self._repo_installation,
             "repo": self._get_repo,
             "list_issues": self._list_issues,
             "create_issue": self._create_issue,
@@ -180,17 +190,14 @@ class GitHubApp(ServiceApp):
             response.headers["X-RateLimit-Used"] = str(quota.used)
             response.headers["X-RateLimit-Resource"] = resource
 
+    def _refused(self, message: str) -> Response:
+        response = json_response(error_body(401, message), 401)
+        self._common_headers(response, None, "core")
+        return response
+
     def dispatch(self, request: Request) -> Response:
         """Authenticate, rate-limit, route and answer one request."""
         token = self._token_of(request)
-        if request.headers.get("Authorization") and token != self.token:
-            response = json_response(error_body(401, "Bad credentials"), 401)
-            self._common_headers(response, None, "core")
-            return response
-        if token is None:
-            response = json_response(error_body(401, "Requires authentication"), 401)
-            self._common_headers(response, None, "core")
-            return response
         adapter = self._map.bind("", path_info=request.path, url_scheme="http")
         try:
             endpoint, args = adapter.match(method=request.method)
@@ -200,6 +207,18 @@ class GitHubApp(ServiceApp):
             response = json_response(error_body(exc.code or 404, "Not Found"), exc.code or 404)
             self._common_headers(response, None, "core")
             return response
+        if token is None:
+            return self._refused("Requires authentication")
+        apps = self.app_tokens
+        if endpoint in _APP_ENDPOINTS:
+            # Only the App itself, with a JWT, may ask for its installation or its tokens.
+            if apps is None or not apps.jwt_is_valid(token):
+                return self._refused("A JSON web token could not be decoded")
+            response = self._answer(request, endpoint, args)
+            self._common_headers(response, None, "core")
+            return response
+        if token != self.token and not (apps is not None and apps.token_is_valid(token)):
+            return self._refused("Bad credentials")
         if endpoint == "rate_limit":
             response = self._rate_limit(request, args)
             self._common_headers(response, self.core_limit.peek(token), "core")
@@ -244,7 +263,7 @@ class GitHubApp(ServiceApp):
             return json_response(error_body(404, "Not Found"), 404)
         try:
             with self.state.lock:
-                if endpoint not in _REPO_ENDPOINTS and endpoint != "search_issues" and args:
+                if endpoint not in _REPO_ENDPOINTS and ("owner" in args or "repo_id" in args):
                     if not self._repo(args).has_issues:
                         raise GitHubGone()
                 return handler(request, args)
@@ -367,6 +386,41 @@ class GitHubApp(ServiceApp):
                 "integration_manifest": {**spare, "resource": "integration_manifest"},
             },
             "rate": core,
+        }
+        return json_response(body)
+
+    def _app_token(self, request: Request, args: Mapping[str, Any]) -> Response:
+        assert self.app_tokens is not None
+        if args["installation"] != self.app_tokens.app.installation_id:
+            raise GitHubNotFound(str(args["installation"]))
+        token, expires = self.app_tokens.issue()
+        body = {
+            "token": token,
+            "expires_at": github_time(expires),
+            "permissions": {"issues": "write", "metadata": "read"},
+            "repository_selection": "all",
+        }
+        return json_response(body, 201)
+
+    def _repo_installation(self, request: Request, args: Mapping[str, Any]) -> Response:
+        assert self.app_tokens is not None
+        repo = self.state.any_repo(f"{args['owner']}/{args['repo']}") if "owner" in args else self._repo(args)
+        app = self.app_tokens.app
+        account = self.renderer.user(repo.owner)
+        body = {
+            "id": app.installation_id,
+            "app_id": app.app_id,
+            "account": account,
+            "target_type": "Organization",
+            "repository_selection": "all",
+            "access_tokens_url": f"{self.base_url}/app/installations/{app.installation_id}/access_tokens",
+            "repositories_url": f"{self.base_url}/installation/repositories",
+            "html_url": f"{self.renderer.web}/organizations/{repo.owner}/settings/installations/{app.installation_id}",
+            "permissions": {"issues": "write", "metadata": "read"},
+            "events": [],
+            "created_at": github_time(repo.created_at),
+            "updated_at": github_time(repo.created_at),
+            "single_file_name": None,
         }
         return json_response(body)
 

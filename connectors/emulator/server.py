@@ -17,6 +17,7 @@ from .clock import Clock
 from .control import ControlApi
 from .faults import Faults
 from .github_api import GitHubApp
+from .github_app_auth import AppIdentity, AppTokens
 from .github_json import GitHubRenderer
 from .github_state import GitHubState
 from .jira_api import JiraApp
@@ -102,6 +103,7 @@ class Emulator(JiraPerson):
         github_search_rate_limit: int = 30,
         github_content_limit: tuple[int, float] | None = None,
         github_enterprise: bool = False,
+        github_app: AppIdentity | None = None,
         jira_rate_limit: int | None = None,
         jira_rate_window: float = 60.0,
         clock: Callable[[], float] | None = None,
@@ -134,6 +136,7 @@ class Emulator(JiraPerson):
             log=self._log,
             control=control,
             latency=latency,
+            app_tokens=AppTokens(github_app, self.clock) if github_app is not None else None,
             content_limit=(
                 RateLimiter(self.clock, github_content_limit[0], github_content_limit[1])
                 if github_content_limit is not None
