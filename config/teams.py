@@ -182,6 +182,8 @@ class GitHubTeam(_Team):
     #: The label an open issue past its deadline carries (GitHub has no due dates to show
     #: it); taken off when the issue closes or the deadline moves. ``null``: none.
     overdue_label: Label | None = "overdue"
+    #: Put each issue in a milestone named for its deadline ("Due 2024-03-26"), made when missing.
+    deadline_milestones: bool = False
 
     @property
     def target(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import date
 
 from connectors.base import ItemStatus
 from connectors.status_mapping import IN_PROGRESS_LABELS, github_status
@@ -19,6 +20,8 @@ class GitHubRepoRules:
     in_progress_labels: frozenset[str] = IN_PROGRESS_LABELS
     #: Whether an open issue with an assignee counts as in progress.
     assigned_means_in_progress: bool = True
+    #: Whether each issue goes in a milestone named for its deadline.
+    deadline_milestones: bool = False
     #: The teams filing here, for messages.
     teams: tuple[str, ...] = ()
 
@@ -33,6 +36,11 @@ class GitHubRepoRules:
             in_progress_labels=self.in_progress_labels,
             closed_without_reason=self.closed_without_reason,
         )
+
+
+def milestone_title(deadline: date) -> str:
+    """The milestone an issue due on ``deadline`` goes in (pure)."""
+    return f"Due {deadline.isoformat()}"
 
 
 DEFAULT_RULES = GitHubRepoRules()

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import structlog
 from github import Github, GithubException
 from github.Issue import Issue
+from github.Milestone import Milestone
 from github.Repository import Repository
 
 from connectors.base import (
@@ -36,7 +37,7 @@ from connectors.base import (
 from connectors.edge import CallEdge, VendorError
 from connectors.errors import secret_forms
 from connectors.github_auth import GITHUB_SECRET, GitHubAppLogin, github_auth
-from connectors.github_rules import DEFAULT_RULES, GitHubRepoRules
+from connectors.github_rules import DEFAULT_RULES, GitHubRepoRules, milestone_title
 from connectors.markers import TRACKING_LABEL, closes_with, find_item_marker, item_marker
 from connectors.retry import DEFAULT_RETRY, RetryPolicy
 
@@ -113,6 +114,8 @@ class GitHubTracker:
         self._labels: dict[str, set[str]] = {}
         #: Labels this token was refused, per lower-case ``owner/repo``: not asked for again.
         self._refused_labels: dict[str, set[str]] = {}
+        #: Milestones by title, per lower-case ``owner/repo`` (listed once).
+        self._milestones: dict[str, dict[str, Milestone]] = {}
 
     @property
     def _gh(self) -> Github:
@@ -258,17 +261,47 @@ class GitHubTracker:
     def _label_maker(repo: Repository, name: str) -> Callable[[], object]:
         return lambda: repo.create_label(name, LABEL_COLORS.get(name, LABEL_COLOR), "Added by postmortem-sync")
 
+    def _milestone(self, target: str, deadline: date) -> Milestone | None:
+        """The milestone of issues due on ``deadline``, made if the repository lacks it;
+        ``None`` (with a warning) where this token may not make it, or the team wants none."""
+        if not self._rules.get(target.lower(), DEFAULT_RULES).deadline_milestones:
+            return None
+        repo = self._repo(target)
+        known = self._milestones.get(target.lower())
+        if known is None:
+            known = self._call(
+                f"GET milestones of {target}", lambda: {m.title: m for m in repo.get_milestones(state="all")}
+            )
+            self._milestones[target.lower()] = known
+        title = milestone_title(deadline)
+        if title not in known:
+            due = datetime(deadline.year, deadline.month, deadline.day, 12, tzinfo=UTC)
+            try:
+                known[title] = self._call(
+                    f"POST milestone {title!r} in {target}",
+                    lambda: repo.create_milestone(title, description="Action items due that day", due_on=due),
+                    write=True,
+                )
+            except PermanentError as exc:
+                log.warning("issue filed without its milestone", repo=target, milestone=title, error=str(exc))
+                return None
+        return known[title]
+
     def create_issue(self, new: NewIssue) -> IssueState:
         body = self._body(new)
+        extra: dict[str, Any] = {}
         try:
             labels = self._usable_labels(new.target, [TRACKING_LABEL, priority_label(new.priority), *new.labels])
+            milestone = None if new.item.is_tracking else self._milestone(new.target, new.deadline)
         except TransientError as exc:
             # Nothing was filed yet: the create itself was never sent.
             raise TransientError(str(exc), status=exc.status, retry_after=exc.retry_after, not_processed=True) from exc
+        if milestone is not None:
+            extra["milestone"] = milestone
         repo = self._repo(new.target)
         issue = self._call(
             f"POST issue in {new.target}",
-            lambda: repo.create_issue(title=new.title, body=body, labels=labels),
+            lambda: repo.create_issue(title=new.title, body=body, labels=labels, **extra),
             write=True,
         )
         return self._call(f"read the new issue in {new.target}", lambda: self._state(new.target, issue))
@@ -287,6 +320,10 @@ class GitHubTracker:
             current = self._call(f"GET issue {ref.key}", lambda: [label.name for label in issue.labels])
             edits["labels"] = [name for name in current if not name.startswith(priority_label(""))]
             edits["labels"] += self._usable_labels(ref.target, [priority_label(new.priority)])
+        if "deadline" in changed and not new.item.is_tracking:
+            milestone = self._milestone(ref.target, new.deadline)
+            if milestone is not None:
+                edits["milestone"] = milestone
         self._call(f"PATCH issue {ref.key}", lambda: issue.edit(**edits), write=True)
 
     def set_parent(self, ref: IssueRef, parent: IssueRef) -> bool:

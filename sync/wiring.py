@@ -74,9 +74,10 @@ def github_rules(teams: Mapping[str, Team]) -> dict[str, GitHubRepoRules]:
             if team.in_progress_labels is not None
             else IN_PROGRESS_LABELS,
             assigned_means_in_progress=team.assigned_means_in_progress,
+            deadline_milestones=team.deadline_milestones,
         )
         by_repo.setdefault(team.repo.lower(), {})[name] = rules
-    settings = ("closed_without_reason", "in_progress_labels", "assigned_means_in_progress")
+    settings = ("closed_without_reason", "in_progress_labels", "assigned_means_in_progress", "deadline_milestones")
     return {
         repo: replace(first, teams=tuple(named))
         for repo, named in by_repo.items()

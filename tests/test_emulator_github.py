@@ -346,3 +346,21 @@ def test_sub_issues_follow_githubs_rules(emulator: Emulator, gh: github.Github) 
     assert "only have one parent" in refused.value.data["message"]
     summary = emulator.github_issue(REPO, parent.number)["sub_issues_summary"]
     assert summary == {"total": 1, "completed": 0, "percent_completed": 0}
+
+
+def test_milestones_are_made_listed_and_set_on_issues(emulator: Emulator, gh: github.Github) -> None:
+    repo = gh.get_repo(REPO)
+    due = datetime(2024, 3, 26, 12, tzinfo=UTC)
+    milestone = repo.create_milestone("Due 2024-03-26", due_on=due)
+    assert milestone.number == 1 and milestone.due_on == due
+    with pytest.raises(github.GithubException) as taken:
+        repo.create_milestone("Due 2024-03-26")
+    assert taken.value.status == 422
+    issue = repo.create_issue(title="In it", milestone=milestone)
+    assert issue.milestone.title == "Due 2024-03-26"
+    assert [m.title for m in repo.get_milestones(state="all")] == ["Due 2024-03-26"]
+    assert [i.number for i in repo.get_issues(milestone=milestone)] == [issue.number]
+    issue.edit(milestone=None)
+    assert emulator.github_issue(REPO, issue.number)["milestone"] is None
+    refused = _raw(emulator, "POST", f"/repos/{REPO}/issues", json={"title": "t", "milestone": 99})
+    assert refused.status_code == 422

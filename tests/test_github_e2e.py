@@ -216,3 +216,28 @@ def test_overdue_open_issues_carry_the_overdue_label_until_they_close(world: Wor
     assert kinds(result).count("on track") == 1
     assert "overdue" not in {label["name"] for label in emu.github_issue(repo, number)["labels"]}
     engine.store.close()
+
+
+def test_deadlines_can_be_carried_by_milestones_named_for_them(world: World) -> None:
+    emu = world.emulator
+    teams = world.teams_file.read_text()
+    world.teams_file.write_text(
+        teams.replace("    repo: acme/edge\n", "    repo: acme/edge\n    deadline_milestones: true\n")
+    )
+    engine = world.engine()
+    engine.run_cycle()
+    issues = {i: emu.github_issue(*github_number(issue_of(engine, CERT, i))) for i in ("AI-1", "AI-3")}
+    assert issues["AI-1"]["milestone"]["title"] == "Due 2024-03-08"
+    assert issues["AI-3"]["milestone"]["title"] == "Due 2024-04-12"
+    # Payments Team asked for none.
+    assert emu.github_issue(*github_number(issue_of(engine, CERT, "AI-4")))["milestone"] is None
+    # A new deadline moves the issue to the milestone of that day, made once.
+    path = world.postmortems / "inc-2024-031-certificate-expiry.yaml"
+    text = path.read_text()
+    assert "    deadline: 2024-03-08\n" in text
+    path.write_text(text.replace("    deadline: 2024-03-08\n", "    deadline: 2024-06-28\n", 1))
+    engine.run_cycle()
+    moved = emu.github_issue(*github_number(issue_of(engine, CERT, "AI-1")))
+    assert moved["milestone"]["title"] == "Due 2024-06-28"
+    assert moved["milestone"]["due_on"].startswith("2024-06-28")
+    engine.store.close()

@@ -51,7 +51,9 @@ _ISSUE_PATH = re.compile(r"^(?:/repos/[^/]+/[^/]+|/repositories/[0-9]+)/issues/[
 #: Endpoints that create content, which GitHub's secondary limits count apart.
 CONTENT_ENDPOINTS = frozenset({"create_issue", "create_comment"})
 #: Endpoints that answer 410 when a repository has issues turned off.
-_REPO_ENDPOINTS = frozenset({"repo", "list_labels", "create_label", "get_label", "repo_installation"})
+_REPO_ENDPOINTS = frozenset(
+    {"repo", "list_labels", "create_label", "get_label", "repo_installation", "list_milestones", "create_milestone"}
+)
 #: Endpoints a GitHub App calls as itself, with a JWT.
 _APP_ENDPOINTS = frozenset({"app_token", "repo_installation"})
 
@@ -85,6 +87,8 @@ def _routes() -> Map:
             Rule(f"{issue}/sub_issues", endpoint="list_sub_issues", methods=["GET"]),
             Rule(f"{issue}/sub_issues", endpoint="add_sub_issue", methods=["POST"]),
             Rule(f"{issue}/parent", endpoint="get_parent", methods=["GET"]),
+            Rule(f"{base}/milestones", endpoint="list_milestones", methods=["GET"]),
+            Rule(f"{base}/milestones", endpoint="create_milestone", methods=["POST"]),
             Rule(f"{base}/labels", endpoint="list_labels", methods=["GET"]),
             Rule(f"{base}/labels", endpoint="create_label", methods=["POST"]),
             Rule(f"{base}/labels/<path:name>", endpoint="get_label", methods=["GET"]),
@@ -157,6 +161,8 @@ class GitHubApp(ServiceApp):
             "get_label": self._get_label,
             "search_issues": self._search_issues,
             "list_sub_issues": self._list_sub_issues,
+            "list_milestones": self._list_milestones,
+            "create_milestone": self._create_milestone,
             "add_sub_issue": self._add_sub_issue,
             "get_parent": self._get_parent,
             "rate_limit": self._rate_limit,
@@ -457,8 +463,12 @@ class GitHubApp(ServiceApp):
         if q.get("creator"):
             issues = [i for i in issues if i.user.lower() == q["creator"].lower()]
         milestone = q.get("milestone")
-        if milestone not in (None, "*", "none"):
-            issues = []
+        if milestone == "*":
+            issues = [i for i in issues if i.milestone is not None]
+        elif milestone == "none":
+            issues = [i for i in issues if i.milestone is None]
+        elif milestone is not None:
+            issues = [i for i in issues if milestone.isdigit() and i.milestone == int(milestone)]
         return self._sort(issues, q.get("sort", "created"), q.get("direction", "desc"))
 
     @staticmethod
@@ -515,6 +525,23 @@ class GitHubApp(ServiceApp):
         issue = self.state.issue(repo, args["number"])
         data = self.renderer.comment(repo, issue, comment)
         return json_response(data, 201, {"Location": data["url"]})
+
+    def _list_milestones(self, request: Request, args: Mapping[str, Any]) -> Response:
+        repo = self._repo(args)
+        state = request.args.get("state", "open")
+        if state not in ("open", "closed", "all"):
+            raise GitHubInvalid([{"resource": "Milestone", "code": "invalid", "field": "state"}])
+        found = [m for _, m in sorted(repo.milestones.items()) if state == "all" or m.state == state]
+        chunk, headers = self._page(request, found, self._repo_link(repo, "/milestones"))
+        return json_response([self.renderer.milestone(repo, m) for m in chunk], 200, headers)
+
+    def _create_milestone(self, request: Request, args: Mapping[str, Any]) -> Response:
+        repo = self._repo(args)
+        if not repo.labels_writable:  # the same write access labels need
+            raise GitHubForbidden()
+        milestone = self.state.create_milestone(repo, self._body(request))
+        body = self.renderer.milestone(repo, milestone)
+        return json_response(body, 201, {"Location": body["url"]})
 
     def _list_sub_issues(self, request: Request, args: Mapping[str, Any]) -> Response:
         repo = self._repo(args)

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .clock import github_time
-from .github_state import GhComment, GhIssue, GhLabel, GhRepo, GitHubState
+from .github_state import GhComment, GhIssue, GhLabel, GhMilestone, GhRepo, GitHubState
 
 JsonDict = dict[str, Any]
 
@@ -155,7 +155,7 @@ class GitHubRenderer:
             "labels": self.issue_labels(repo, issue),
             "assignee": assignees[0] if assignees else None,
             "assignees": assignees,
-            "milestone": None,
+            "milestone": self.milestone(repo, repo.milestones[issue.milestone]) if issue.milestone else None,
             "locked": issue.locked,
             "active_lock_reason": None,
             "comments": len(issue.comments),
@@ -167,6 +167,29 @@ class GitHubRenderer:
             "performed_via_github_app": None,
             "sub_issues_summary": self._sub_issues_summary(issue),
             "reactions": self._reactions(f"{api}/reactions"),
+        }
+
+    def milestone(self, repo: GhRepo, milestone: GhMilestone) -> JsonDict:
+        """A ``milestone`` object."""
+        api = f"{self.repo_url(repo)}/milestones/{milestone.number}"
+        issues = [i for i in repo.issues.values() if i.milestone == milestone.number]
+        return {
+            "url": api,
+            "html_url": f"{self.web}/{repo.full_name}/milestone/{milestone.number}",
+            "labels_url": f"{api}/labels",
+            "id": milestone.id,
+            "node_id": node_id("MI", milestone.id),
+            "number": milestone.number,
+            "state": milestone.state,
+            "title": milestone.title,
+            "description": milestone.description,
+            "creator": self.user(repo.owner),
+            "open_issues": sum(1 for i in issues if i.state == "open"),
+            "closed_issues": sum(1 for i in issues if i.state == "closed"),
+            "created_at": github_time(milestone.created_at),
+            "updated_at": github_time(milestone.created_at),
+            "closed_at": None,
+            "due_on": github_time(milestone.due_on) if milestone.due_on is not None else None,
         }
 
     def _sub_issues_summary(self, issue: GhIssue) -> JsonDict:

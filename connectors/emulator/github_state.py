@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from .clock import Clock
+from .clock import Clock, parse_iso
 
 STATE_REASONS = ("completed", "not_planned", "duplicate", "reopened")
 DEFAULT_LABEL_COLOR = "ededed"
@@ -87,6 +87,19 @@ class GhComment:
 
 
 @dataclass
+class GhMilestone:
+    """A repository milestone."""
+
+    id: int
+    number: int
+    title: str
+    created_at: float
+    description: str | None = None
+    state: str = "open"
+    due_on: float | None = None
+
+
+@dataclass
 class GhIssue:
     """An issue; ``labels`` holds label names as stored on the repository."""
 
@@ -109,6 +122,8 @@ class GhIssue:
     sub_issues: list[int] = field(default_factory=list)
     #: The id of the issue this one is a sub-issue of.
     parent_id: int | None = None
+    #: The number of the issue's milestone in its repository.
+    milestone: int | None = None
 
 
 @dataclass
@@ -135,6 +150,7 @@ class GhRepo:
     deleted: set[int] = field(default_factory=set)
     #: The highest issue number ever given out here (numbers are never re-used).
     last_number: int = 0
+    milestones: dict[int, GhMilestone] = field(default_factory=dict)
 
     @property
     def full_name(self) -> str:
@@ -159,6 +175,7 @@ class GitHubState:
         self._next_comment_id = 1_900_000_001
         self._next_label_id = 6_000_000_001
         self._next_user_id = 90_000_001
+        self._next_milestone_id = 3_000_000_001
 
     # --- users ---------------------------------------------------------------------------
 
@@ -354,7 +371,7 @@ class GitHubState:
         with self.lock:
             if not repo.has_issues:
                 raise GitHubGone(repo.full_name)
-            self._check_milestone(data.get("milestone"))
+            milestone = self._check_milestone(repo, data.get("milestone"))
             labels = self._ensure_labels(repo, _list_field(data, "labels"), as_worker=as_worker)
             assignees = self._assignees(data)
             now = self.clock.now()
@@ -371,6 +388,7 @@ class GitHubState:
                 labels=labels,
                 assignees=assignees,
             )
+            issue.milestone = milestone
             self._next_issue_id += 1
             repo.issues[number] = issue
             repo.updated_at = now
@@ -390,7 +408,7 @@ class GitHubState:
                     raise GitHubInvalid([{"resource": "Issue", "code": "invalid", "field": "body"}])
                 issue.body = data["body"]
             if "milestone" in data:
-                self._check_milestone(data["milestone"])
+                issue.milestone = self._check_milestone(repo, data["milestone"])
             if "labels" in data:
                 issue.labels = self._ensure_labels(repo, _list_field(data, "labels"))
             if "assignees" in data or "assignee" in data:
@@ -493,11 +511,40 @@ class GitHubState:
                 logins.append(login)
         return logins[:10]
 
-    @staticmethod
-    def _check_milestone(value: Any) -> None:
-        # The emulator keeps no milestones, so any milestone a caller names is unknown.
-        if value is not None:
+    def _check_milestone(self, repo: GhRepo, value: Any) -> int | None:
+        """A milestone number the repository has (``None``, or ``""`` as PyGithub sends it,
+        clears it), else 422."""
+        if value is None or value == "":
+            return None
+        number = value if isinstance(value, int) and not isinstance(value, bool) else None
+        if isinstance(value, str) and value.isdigit():
+            number = int(value)
+        if number is None or number not in repo.milestones:
             raise GitHubInvalid([{"resource": "Issue", "code": "invalid", "field": "milestone", "value": value}])
+        return number
+
+    def create_milestone(self, repo: GhRepo, data: dict[str, Any]) -> GhMilestone:
+        """``issues/create-milestone``: a title of its own, an optional ``due_on`` time."""
+        title = data.get("title")
+        if not isinstance(title, str) or not title.strip():
+            raise GitHubInvalid([{"resource": "Milestone", "code": "missing_field", "field": "title"}])
+        due = data.get("due_on")
+        due_on = None
+        if due is not None:
+            try:
+                due_on = parse_iso(str(due))
+            except ValueError as exc:
+                raise GitHubInvalid([{"resource": "Milestone", "code": "invalid", "field": "due_on"}]) from exc
+        with self.lock:
+            if any(m.title == title for m in repo.milestones.values()):
+                raise GitHubInvalid([{"resource": "Milestone", "code": "already_exists", "field": "title"}])
+            number = max(repo.milestones, default=0) + 1
+            milestone = GhMilestone(
+                self._next_milestone_id, number, title, self.clock.now(), data.get("description"), due_on=due_on
+            )
+            self._next_milestone_id += 1
+            repo.milestones[number] = milestone
+            return milestone
 
 
 def _list_field(data: dict[str, Any], name: str) -> list[Any]:
