@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from .github_app_auth import AppIdentity
 from .server import Emulator
 
 _EPILOG = """\
@@ -36,6 +37,11 @@ Site administration: replace the priority scheme, add custom fields, give a proj
   curl -X PUT $JIRA_URL/_emulator/jira/projects/PLAT/workflow \\
        -d '{"statuses": [["Open", "new"], ["Closed", "done"]], "transitions": [{"name": "Close", "to": "Closed"}]}'
 With --jira-deployment datacenter, Jira clients use REST v2 and "Authorization: Bearer $TOKEN".
+With --github-enterprise, the GitHub API is under $GITHUB_URL (ending in /api/v3) and the host's
+other paths answer as Enterprise Server's web pages. To sign in as a GitHub App, make a key pair
+  openssl genrsa -out app.pem 2048 && openssl rsa -in app.pem -pubout -out app.pub
+start with --github-app-id 12345 --github-app-public-key app.pub, and give postmortem-sync
+PMSYNC_GITHUB_APP_ID=12345 and PMSYNC_GITHUB_APP_PRIVATE_KEY="$(cat app.pem)" instead of a token.
 Resolutions: Done, Won't Do, Won't Fix, Duplicate, Cannot Reproduce, Declined.
 Every route: python -c "import connectors.emulator.control as c; print(c.__doc__)"
 
@@ -79,14 +85,28 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="answer as GitHub Enterprise Server: the API under /api/v3, web pages elsewhere",
     )
+    p.add_argument("--github-app-id", type=int, help="let a GitHub App with this id sign in (with a JWT)")
+    p.add_argument(
+        "--github-app-public-key",
+        type=Path,
+        help="PEM file of the App's public key (openssl rsa -in app.pem -pubout); needs --github-app-id",
+    )
+    p.add_argument("--github-app-installation-id", type=int, default=1, help="the App's one installation")
     p.add_argument("--urls-file", type=Path, help="write {github_url, jira_url} JSON here")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    app = None
+    if (args.github_app_id is None) != (args.github_app_public_key is None):
+        parser.error("--github-app-id and --github-app-public-key go together")
+    if args.github_app_id is not None:
+        app = AppIdentity(args.github_app_id, args.github_app_public_key.read_text(), args.github_app_installation_id)
     emulator = Emulator(
+        github_app=app,
         github_token=args.github_token,
         github_enterprise=args.github_enterprise,
         jira_email=args.jira_email,
