@@ -13,6 +13,8 @@ Exception tree::
     │   └── IssueGone            the issue was deleted or can no longer be read (404, 410)
     └── TransientError           the tracker may or may not have acted (timeout, reset
         │                        connection, 5xx, 429): the outcome of a write is unknown
+        ├── Deferred             not sent: the tracker's limits ask for a longer wait than a
+        │                        cycle may block; made in a later cycle
         └── UnexpectedAnswer     the answer was not the tracker's API at all (an HTML login
                                  page, a proxy error): a wrong URL when it persists
 """
@@ -259,6 +261,14 @@ class Tracker(Protocol):
     def close(self) -> None:
         """Release network resources."""
         ...
+
+
+class Deferred(TransientError):
+    """Not sent: the tracker's limits ask for a longer wait than a cycle may block. Nothing
+    was done; the same request is made in a later cycle."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message, retry_after=retry_after, not_processed=True)
 
 
 class UnexpectedAnswer(TransientError):

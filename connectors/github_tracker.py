@@ -19,6 +19,7 @@ from github.Repository import Repository
 
 from connectors.base import (
     CommentRef,
+    Deferred,
     IssueGone,
     IssueRef,
     IssueState,
@@ -39,6 +40,7 @@ from connectors.errors import secret_forms
 from connectors.github_auth import GITHUB_SECRET, GitHubAppLogin, github_auth
 from connectors.github_rules import DEFAULT_RULES, GitHubRepoRules, milestone_title
 from connectors.markers import TRACKING_LABEL, closes_with, find_item_marker, item_marker
+from connectors.pacing import ContentPacer
 from connectors.retry import DEFAULT_RETRY, RetryPolicy
 
 T = TypeVar("T")
@@ -84,6 +86,7 @@ class GitHubTracker:
         seconds_between_writes: float = 1.0,
         retry: RetryPolicy = DEFAULT_RETRY,
         repos: Mapping[str, GitHubRepoRules] | None = None,
+        pacer: ContentPacer | None = None,
         auth_hint: str = "",
         url_hint: str = "",
     ) -> None:
@@ -114,6 +117,8 @@ class GitHubTracker:
         self._labels: dict[str, set[str]] = {}
         #: Labels this token was refused, per lower-case ``owner/repo``: not asked for again.
         self._refused_labels: dict[str, set[str]] = {}
+        #: Issues and comments are paced under GitHub's content-creation limits.
+        self._pacer = pacer if pacer is not None else ContentPacer(max_wait=retry.max_wait)
         #: Milestones by title, per lower-case ``owner/repo`` (listed once).
         self._milestones: dict[str, dict[str, Milestone]] = {}
 
@@ -257,6 +262,18 @@ class GitHubTracker:
             return False
         return True
 
+    def _create_content(self, what: str, create: Callable[[], T]) -> T:
+        """A content-creating request, paced; a limit GitHub answers holds the rest back."""
+        self._pacer.acquire(what)
+        try:
+            return self._call(what, create, write=True)
+        except TransientError as exc:
+            if exc.not_processed and exc.retry_after is not None:
+                self._pacer.hold(exc.retry_after)
+                if exc.retry_after > self._pacer.max_wait:
+                    raise Deferred(f"{exc}; it is made in a later cycle", retry_after=exc.retry_after) from exc
+            raise
+
     @staticmethod
     def _label_maker(repo: Repository, name: str) -> Callable[[], object]:
         return lambda: repo.create_label(name, LABEL_COLORS.get(name, LABEL_COLOR), "Added by postmortem-sync")
@@ -299,10 +316,8 @@ class GitHubTracker:
         if milestone is not None:
             extra["milestone"] = milestone
         repo = self._repo(new.target)
-        issue = self._call(
-            f"POST issue in {new.target}",
-            lambda: repo.create_issue(title=new.title, body=body, labels=labels, **extra),
-            write=True,
+        issue = self._create_content(
+            f"POST issue in {new.target}", lambda: repo.create_issue(title=new.title, body=body, labels=labels, **extra)
         )
         return self._call(f"read the new issue in {new.target}", lambda: self._state(new.target, issue))
 
@@ -432,7 +447,7 @@ class GitHubTracker:
         if found is not None:
             return found
         body = f"{body_markdown}\n\n<!-- {marker} -->\n"
-        comment = self._call(f"POST comment on {issue_key}", lambda: issue.create_comment(body), write=True)
+        comment = self._create_content(f"POST comment on {issue_key}", lambda: issue.create_comment(body))
         return CommentRef(issue_key=issue_key, url=self._edge.scrub(comment.html_url))
 
     def close(self) -> None:

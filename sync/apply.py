@@ -12,7 +12,16 @@ from pathlib import Path
 
 import structlog
 
-from connectors.base import IssueState, ItemKey, ItemStatus, PermanentError, Tracker, TrackerError, TransientError
+from connectors.base import (
+    Deferred,
+    IssueState,
+    ItemKey,
+    ItemStatus,
+    PermanentError,
+    Tracker,
+    TrackerError,
+    TransientError,
+)
 from connectors.markers import report_marker, withdrawn_marker
 from sync.model import PostMortem
 from sync.plan import (
@@ -288,7 +297,11 @@ class Applier:
                 # Refused before acting (a rate limit, a connection never made): nothing was
                 # filed, so the next cycle files it without waiting out the grace period.
                 self.store.abandon_create(action.key, f"not filed yet: {exc}")
-                raise
+                if exc.retry_after is None:
+                    raise
+                # A limit that asks for a longer wait than a cycle may block: not a failure.
+                self.events.append(Event("waiting", str(action.key), f"not filed yet: {exc}"))
+                return
             message = f"create outcome unknown ({exc}); the next cycle looks for the issue before filing again"
             self.store.record_item_error(action.key, message)
             log.warning("create outcome unknown", item=str(action.key), error=str(exc))
@@ -366,6 +379,9 @@ class Applier:
                 path.read_text(encoding="utf-8"),
                 report_marker(action.postmortem_id, stored.reopened_count),
             )
+        except Deferred as exc:
+            self.events.append(Event("waiting", action.postmortem_id, f"report on {action.tracking_issue}: {exc}"))
+            return
         except TrackerError as exc:
             raise type(exc)(f"could not post the report on {where}: {exc}", status=exc.status) from exc
         self.store.mark_report_posted(action.postmortem_id, comment.url, now)
