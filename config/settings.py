@@ -94,10 +94,10 @@ class Settings(BaseSettings):
             value = value.strip().replace("\\n", "\n")
             if not value:
                 return None
-            if not value.startswith("-----BEGIN") or "PRIVATE KEY-----" not in value:
+            if not value.startswith("-----BEGIN") or "PRIVATE KEY-----" not in value or not _readable_key(value):
                 raise ValueError(
-                    "must be the App's private key in PEM form (-----BEGIN RSA PRIVATE KEY----- ...), as GitHub "
-                    "gives it to download"
+                    "must be the App's private key in PEM form (-----BEGIN RSA PRIVATE KEY----- ...), whole, as "
+                    "GitHub gives it to download"
                 )
         return value
 
@@ -233,6 +233,17 @@ class Settings(BaseSettings):
             pair = f"{self.jira_email}:{self.jira_token.get_secret_value()}"
             values.append(base64.b64encode(pair.encode()).decode())
         return values
+
+
+def _readable_key(pem: str) -> bool:
+    """Whether ``pem`` is a private key that can sign (said without showing it)."""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError):
+        return False
+    return True
 
 
 #: PMSYNC_* variables that are not settings but are read elsewhere.

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import structlog
-from github import Github, GithubException
+from github import Auth, Github, GithubException
 from github.Issue import Issue
 from github.Milestone import Milestone
 from github.Repository import Repository
@@ -106,12 +106,12 @@ class GitHubTracker:
             url_hint=url_hint,
             patterns=(GITHUB_SECRET,),
         )
-        self._call = self._edge.call
         self._token = token
         self._app = app
         self._timeout = max(1, round(timeout))
         self._seconds_between_writes = seconds_between_writes
         self._client: Github | None = None
+        self._app_auth: Auth.AppInstallationAuth | None = None
         self._repos: dict[str, Repository] = {}
         #: Label names (case-folded) known to exist, per lower-case ``owner/repo``.
         self._labels: dict[str, set[str]] = {}
@@ -126,12 +126,15 @@ class GitHubTracker:
     def _gh(self) -> Github:
         """The client, built on first use: a GitHub App may first have to find its installation."""
         if self._client is None:
-            auth = self._call(
-                "GET the GitHub App's installation",
-                lambda: github_auth(
-                    self._token, self._app, base_url=self.url, repos=sorted(self._rules), timeout=self._timeout
-                ),
-            )
+            try:
+                auth = self._edge.call(
+                    "GET the GitHub App's installation",
+                    lambda: github_auth(
+                        self._token, self._app, base_url=self.url, repos=sorted(self._rules), timeout=self._timeout
+                    ),
+                )
+            except PermanentError as exc:
+                raise MisconfiguredError(f"{exc}: {APP_HINT}") from None
             self._client = Github(
                 base_url=self.url,
                 auth=auth,
@@ -145,7 +148,22 @@ class GitHubTracker:
                 # complete an object therefore happens inside _call.
                 lazy=True,
             )
+            if isinstance(auth, Auth.AppInstallationAuth):
+                self._app_auth = auth
         return self._client
+
+    def _call(self, what: str, fn: Callable[[], T], *, write: bool = False) -> T:
+        """``fn`` through the call edge, signed in first: an App's installation token is
+        fetched (or renewed) on its own, so a refusal there reads as the App's configuration,
+        never as an issue that is gone."""
+        self._gh  # noqa: B018 - builds the client on first use
+        if self._app_auth is not None:
+            app_auth = self._app_auth
+            try:
+                self._edge.call("GET an installation token for the GitHub App", lambda: app_auth.token)
+            except PermanentError as exc:
+                raise MisconfiguredError(f"{exc}: {APP_HINT}") from None
+        return self._edge.call(what, fn, write=write)
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -456,6 +474,10 @@ class GitHubTracker:
 
 
 URL_HINT = "check PMSYNC_GITHUB_URL (GitHub Enterprise Server: https://HOST/api/v3)"
+APP_HINT = (
+    "check PMSYNC_GITHUB_APP_ID, PMSYNC_GITHUB_APP_PRIVATE_KEY and PMSYNC_GITHUB_APP_INSTALLATION_ID "
+    "(the App must be installed on the teams' repositories)"
+)
 
 
 def _vendor_error(exc: Exception) -> VendorError | None:

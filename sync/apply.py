@@ -147,6 +147,8 @@ class Applier:
                 self.events.append(Event("waiting", str(action.key), action.describe()))
             case RecordStatus():
                 self._status(action.key, action.state, now)
+                if action.quiet:
+                    return
                 self.events.append(
                     Event(
                         "mirrored",
@@ -181,14 +183,12 @@ class Applier:
                 )
             case UpdateIssue():
                 self._update(action)
-                self.events.append(
-                    Event(
-                        "updated",
-                        str(action.key),
-                        f"{action.ref.key} now says the new {action.changes()}",
-                        action.ref.url,
-                    )
+                said = (
+                    f"{action.ref.key} now lists the action items as they are"
+                    if action.key.is_tracking
+                    else f"{action.ref.key} now says the new {action.changes()}"
                 )
+                self.events.append(Event("updated", str(action.key), said, action.ref.url))
             case RecordPushed():
                 self.store.record_pushed(action.key, action.pushed)
             case RecordMoved():
@@ -223,11 +223,13 @@ class Applier:
                 self.store.record_moved(action.key, now)
                 self._status(action.key, state, now)
                 wanted = ItemStatus.COMPLETED if action.goal == "done" else ItemStatus.WONT_FIX
-                what = "closed as won't do (withdrawn)" if action.goal == "wont-fix" else "moved to done"
+                done = "moved to done" if action.ref.tracker == "jira" else "closed"
+                what = "closed as won't do: the item was withdrawn" if action.goal == "wont-fix" else done
                 if state.status is not wanted:
                     what = f"moved for {action.goal} but reads back as {state.status.value}"
+                kind = "withdrawn" if action.goal == "wont-fix" else "finished"
                 self.events.append(
-                    Event("moved", str(action.key), f"{state.ref.key} {what} [{state.detail}]", state.ref.url)
+                    Event(kind, str(action.key), f"{state.ref.key} {what} [{state.detail}]", state.ref.url)
                 )
                 if state.status is not wanted:
                     self._misread_move(action, state)
@@ -327,6 +329,24 @@ class Applier:
         )
         if issue.parent is not None:
             self.store.record_parent(action.key, issue.parent.key)
+        elif action.parent is not None and action.tracker == "github":
+            self._attach_now(action, tracker, state)
+
+    def _attach_now(self, action: CreateIssue, tracker: Tracker, state: IssueState) -> None:
+        """Put a just-filed GitHub issue under its tracking issue at once; if that fails, the
+        next cycle tries again (SetParent)."""
+        assert action.parent is not None
+        parent = self.store.link_of(action.parent)
+        if parent is None or not parent.linked or parent.tracker != action.tracker or parent.status is ItemStatus.GONE:
+            return
+        try:
+            held = tracker.set_parent(state.ref, parent.ref())
+        except TrackerError as exc:
+            log.warning("not yet under its tracking issue", item=str(action.key), error=str(exc))
+            return
+        self.store.record_parent(action.key, parent.issue_key)
+        if held:
+            self.events.append(Event("linked", str(action.key), f"{state.ref.key} is now under {parent.issue_key}"))
 
     def _link(self, key: ItemKey, state: IssueState, now: datetime, kind: str, message: str) -> None:
         self.store.link_issue(

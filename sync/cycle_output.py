@@ -15,6 +15,8 @@ _MARKS = {
     "linked": "=",
     "mirrored": "~",
     "moved": "→",
+    "withdrawn": "⊘",
+    "finished": "✔",
     "updated": "✎",
     "closed": "✔",
     "posted": "✉",
@@ -70,9 +72,12 @@ def _print_plan(result: CycleResult, console: Console) -> None:
         _line(console, f"would {action.describe()}")
     bookkeeping = len(result.actions) - len(visible)
     if bookkeeping:
-        entries = plural(bookkeeping, "new or changed definition entry", "new or changed definition entries")
-        _line(console, f"would record {entries} in the state store")
+        entries = plural(bookkeeping, "post-mortem or action item", "post-mortems or action items")
+        _line(console, f"would note {entries} from the definitions in the state store")
     if not result.actions:
+        if result.read_errors or result.attention:
+            _line(console, "Nothing else to do for now; the items above could not be read or filed.")
+            return
         scope = "the valid definitions" if result.definition_errors else "the definitions"
         _line(console, f"Nothing to do: the trackers and the state store agree with {scope}.")
 

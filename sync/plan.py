@@ -129,8 +129,12 @@ class RecordStatus:
     key: ItemKey
     state: IssueState
     previous: str | None
+    #: Nothing changed but a problem noted earlier is over: clear it without a word.
+    quiet: bool = False
 
     def describe(self) -> str:
+        if self.quiet:
+            return f"clear the problem noted on {self.key}: {self.state.ref.key} reads fine again"
         was = self.previous or "never seen"
         return f"mirror {self.key} ({self.state.ref.key}): {was} -> {self.state.status.value} [{self.state.detail}]"
 
@@ -195,6 +199,8 @@ class UpdateIssue:
         return ", ".join(what[name] for name in ("text", "deadline", "priority") if name in self.changed)
 
     def describe(self) -> str:
+        if self.key.is_tracking:
+            return f"bring the tracking issue {self.ref.key} of {self.key.postmortem_id} up to date with its items"
         return f"update {self.ref.key} ({self.key}) from the edited definition: {self.changes()}"
 
 
@@ -261,7 +267,8 @@ class MoveIssue:
     def describe(self) -> str:
         if self.goal == "wont-fix":
             return f"close {self.ref.key} ({self.key}) as won't do: the item was withdrawn"
-        return f"move the tracking issue {self.ref.key} of {self.key.postmortem_id} to done"
+        done = "move it to done" if self.ref.tracker == "jira" else "close it"
+        return f"{done}: the tracking issue {self.ref.key} of {self.key.postmortem_id}"
 
 
 Action = (
@@ -404,6 +411,9 @@ def _plan_postmortem(
                     out.append(MoveIssue(key, state.ref, "wont-fix", reason))
             continue
         issue = new_issue(pm, item, item.owner, team)
+        if isinstance(team, GitHubTeam) and team.overdue_label and item.deadline < cycle.today:
+            # Filed late: overdue from the start, rather than labelled a cycle later.
+            issue = replace(issue, labels=(*issue.labels, team.overdue_label))
         # Jira items go under a Jira tracking issue; its link is looked up when filing,
         # since it may be created earlier in this same cycle.
         parent = (
@@ -538,8 +548,12 @@ def _plan_issue(
             cycle.fresh[key] = state
             if state.ref.key != stored.issue_key and state.status is not ItemStatus.GONE:
                 out.append(FollowMove(key, state, stored.issue_key or "?"))
+            previous = stored.status.value if stored.status else None
             if stored.status != state.status or stored.status_detail != state.detail:
-                out.append(RecordStatus(key, state, stored.status.value if stored.status else None))
+                out.append(RecordStatus(key, state, previous))
+            elif stored.last_error is not None:
+                # Read fine this time: a problem from an earlier cycle is no longer shown.
+                out.append(RecordStatus(key, state, previous, quiet=True))
         return out
 
     if key in cycle.obs.found:

@@ -315,7 +315,7 @@ def test_no_fitting_transition_fails_clearly_then_the_team_says_what_fits(site: 
     errors = [e.message for e in result.events if e.kind == "error"]
     assert "reads back as completed, not wont-fix" in errors[0]
     assert "add that status to wont_fix_statuses" in errors[0] and "Platform Team" in errors[0]
-    assert "moved" in [e.kind for e in result.events]
+    assert "withdrawn" in [e.kind for e in result.events]
     # The issue did move; saying what the status means settles it.
     platform_team(site, "    wont_fix_statuses: [Abandoned]\n")
     engine = site.engine()
