@@ -154,7 +154,7 @@ class Settings(BaseSettings):
             return value
         parsed = urlparse(value)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise ValueError("must be an http(s) URL such as https://acme.atlassian.net")
+            raise ValueError("must be an http(s) URL such as https://acme.atlassian.net or https://api.github.com")
         if parsed.username is not None or parsed.password is not None:
             # It would be printed, logged and posted wherever the URL goes.
             raise ValueError(

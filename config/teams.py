@@ -167,6 +167,15 @@ class JiraTeam(_Team):
         return self.project
 
 
+def _own_label(value: str) -> str:
+    # The worker takes this label off issues that are not overdue: it must be no label the
+    # worker relies on (its own finds issues again; priority labels carry the priority).
+    folded = value.casefold()
+    if folded == "postmortem-sync" or folded.startswith("priority:"):
+        raise ValueError(f'"{value}" is a label postmortem-sync uses for something else; name another, e.g. overdue')
+    return value
+
+
 class GitHubTeam(_Team):
     """A team whose action items are filed as issues in a GitHub repository."""
 
@@ -181,7 +190,7 @@ class GitHubTeam(_Team):
     assigned_means_in_progress: bool = True
     #: The label an open issue past its deadline carries (GitHub has no due dates to show
     #: it); taken off when the issue closes or the deadline moves. ``null``: none.
-    overdue_label: Label | None = "overdue"
+    overdue_label: Annotated[Label, AfterValidator(_own_label)] | None = "overdue"
     #: Put each issue in a milestone named for its deadline ("Due 2024-03-26"), made when missing.
     deadline_milestones: bool = False
 

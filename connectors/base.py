@@ -28,8 +28,9 @@ from datetime import date, datetime
 from typing import Literal, Protocol
 
 TrackerKind = Literal["jira", "github"]
-#: Where the worker may move an issue: a tracking issue to done, a withdrawn item to won't fix.
-MoveGoal = Literal["done", "wont-fix"]
+#: Where the worker may move an issue: a tracking issue to done (and back open when its
+#: post-mortem reopens), a withdrawn item to won't fix.
+MoveGoal = Literal["done", "wont-fix", "open"]
 
 
 class ItemStatus(enum.StrEnum):
@@ -205,8 +206,10 @@ class Tracker(Protocol):
         """File one issue carrying ``new.item`` as its marker. Not retried here."""
         ...
 
-    def get_issue(self, ref: IssueRef) -> IssueState:
-        """Read one issue's current status. Raises :class:`IssueGone` when it no longer exists."""
+    def get_issue(self, ref: IssueRef, home: str | None = None) -> IssueState:
+        """Read one issue's current status. Raises :class:`IssueGone` when it no longer exists.
+        ``home`` is the target it was filed for (its team's): if it moved where no team files,
+        that team's rules read its status."""
         ...
 
     def marker_scope(self, target: str) -> str:
@@ -248,8 +251,9 @@ class Tracker(Protocol):
         owner); raises :class:`PermanentError` when the configuration must change."""
         ...
 
-    def set_label(self, ref: IssueRef, label: str, present: bool) -> None:
-        """Put ``label`` on the issue or take it off (nothing if it is as asked already)."""
+    def set_label(self, ref: IssueRef, label: str, present: bool) -> bool:
+        """Put ``label`` on the issue or take it off (nothing if it is as asked already).
+        False when the label cannot be had there (the token may not create it)."""
         ...
 
     def move_issue(self, ref: IssueRef, goal: MoveGoal) -> IssueState:

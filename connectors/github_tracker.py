@@ -7,6 +7,7 @@ POSTs, which could file an action item twice when an answer is lost.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -119,8 +120,10 @@ class GitHubTracker:
         self._refused_labels: dict[str, set[str]] = {}
         #: Issues and comments are paced under GitHub's content-creation limits.
         self._pacer = pacer if pacer is not None else ContentPacer(max_wait=retry.max_wait)
-        #: Milestones by title, per lower-case ``owner/repo`` (listed once).
-        self._milestones: dict[str, dict[str, Milestone]] = {}
+        #: Milestones by title, per lower-case ``owner/repo``, and when they were listed.
+        self._milestones: dict[str, tuple[float, dict[str, Milestone]]] = {}
+        #: Repositories checked (exist, visible, take issues) by this process.
+        self._checked: set[str] = set()
 
     @property
     def _gh(self) -> Github:
@@ -163,6 +166,10 @@ class GitHubTracker:
                 self._edge.call("GET an installation token for the GitHub App", lambda: app_auth.token)
             except PermanentError as exc:
                 raise MisconfiguredError(f"{exc}: {APP_HINT}") from None
+        held = self._pacer.held_for() if write else 0.0
+        if held > 0:
+            # GitHub said to wait: carrying on with writes while limited risks the integration.
+            raise Deferred(f"{what} waits {held:.0f}s more, as GitHub asked", retry_after=held)
         return self._edge.call(what, fn, write=write)
 
     # -- helpers -------------------------------------------------------------------------
@@ -172,7 +179,7 @@ class GitHubTracker:
             self._repos[target] = self._gh.get_repo(target)
         return self._repos[target]
 
-    def _state(self, asked: str, issue: Issue) -> IssueState:
+    def _state(self, asked: str, issue: Issue, home: str | None = None) -> IssueState:
         labels = [label.name for label in issue.labels]
         reason = issue.state_reason
         # Where the issue is now: a transferred one answers from its new repository.
@@ -185,9 +192,7 @@ class GitHubTracker:
                 id=str(issue.number),
                 url=self._edge.scrub(issue.html_url or ""),
             ),
-            status=self._rules.get(target.lower(), DEFAULT_RULES).status(
-                issue.state, reason, labels, bool(issue.assignees)
-            ),
+            status=self._rules_for(target, home).status(issue.state, reason, labels, bool(issue.assignees)),
             detail=self._edge.scrub(str(issue.state) + (f" ({reason})" if reason else "")),
             updated_at=issue.updated_at,
             finished_at=issue.closed_at if issue.state == "closed" else None,
@@ -214,21 +219,32 @@ class GitHubTracker:
             self._check_repo(target, rules)
         return TrackerInfo(kind="github", url=self.url, detail=f"rate limit {remaining}/{limit}")
 
+    def _checked_repo(self, target: str) -> None:
+        """A team's repository is checked once per process before it is used, in case the
+        start-up check could not run (GitHub was not answering then)."""
+        rules = self._rules.get(target.lower())
+        if rules is not None and target.lower() not in self._checked:
+            self._check_repo(target.lower(), rules)
+
     def _check_repo(self, target: str, rules: GitHubRepoRules) -> None:
         """The repository exists, this token can see it and it takes issues."""
         who = ", ".join(rules.teams) or "its team"
         try:
-            has_issues = self._call(f"GET repository {target}", lambda: bool(self._gh.get_repo(target).has_issues))
+            has_issues = self._call(f"GET repository {target}", lambda: self._gh.get_repo(target).has_issues)
         except IssueGone as exc:
             raise MisconfiguredError(
                 f"repository {target} of {who}: not found, or this token cannot see it ({exc}); check the "
                 "teams file's repo and the token's access"
             ) from exc
+        if not isinstance(has_issues, bool):
+            # Not a repository as the API describes one (a web page, a proxy's answer).
+            raise UnexpectedAnswer(f"GET repository {target} answered something that is not the GitHub API")
         if not has_issues:
             raise MisconfiguredError(
                 f"repository {target} of {who} has issues turned off: turn them on in its settings, or give "
                 f"{who} another repo in the teams file"
             )
+        self._checked.add(target.lower())
 
     @staticmethod
     def _body(new: NewIssue) -> str:
@@ -302,13 +318,8 @@ class GitHubTracker:
         if not self._rules.get(target.lower(), DEFAULT_RULES).deadline_milestones:
             return None
         repo = self._repo(target)
-        known = self._milestones.get(target.lower())
-        if known is None:
-            known = self._call(
-                f"GET milestones of {target}", lambda: {m.title: m for m in repo.get_milestones(state="all")}
-            )
-            self._milestones[target.lower()] = known
         title = milestone_title(deadline)
+        known = self._milestone_list(repo, target)
         if title not in known:
             due = datetime(deadline.year, deadline.month, deadline.day, 12, tzinfo=UTC)
             try:
@@ -317,14 +328,35 @@ class GitHubTracker:
                     lambda: repo.create_milestone(title, description="Action items due that day", due_on=due),
                     write=True,
                 )
+            except TransientError:
+                # The answer was lost: it may well exist now.
+                known = self._milestone_list(repo, target, fresh=True)
+                if title not in known:
+                    raise
             except PermanentError as exc:
-                log.warning("issue filed without its milestone", repo=target, milestone=title, error=str(exc))
-                return None
+                # 422: made meanwhile (or by an earlier try whose answer was lost): look again.
+                known = self._milestone_list(repo, target, fresh=True) if exc.status == 422 else known
+                if title not in known:
+                    log.warning("issue filed without its milestone", repo=target, milestone=title, error=str(exc))
+                    return None
         return known[title]
+
+    def _milestone_list(self, repo: Repository, target: str, *, fresh: bool = False) -> dict[str, Milestone]:
+        """The repository's milestones by title, listed at most once a minute: people add and
+        delete them too."""
+        cached = self._milestones.get(target.lower())
+        if cached is not None and not fresh and time.monotonic() - cached[0] < MILESTONES_FOR:
+            return cached[1]
+        listed = self._call(
+            f"GET milestones of {target}", lambda: {m.title: m for m in repo.get_milestones(state="all")}
+        )
+        self._milestones[target.lower()] = (time.monotonic(), listed)
+        return listed
 
     def create_issue(self, new: NewIssue) -> IssueState:
         body = self._body(new)
         extra: dict[str, Any] = {}
+        self._checked_repo(new.target)
         try:
             labels = self._usable_labels(new.target, [TRACKING_LABEL, priority_label(new.priority), *new.labels])
             milestone = None if new.item.is_tracking else self._milestone(new.target, new.deadline)
@@ -339,9 +371,15 @@ class GitHubTracker:
         )
         return self._call(f"read the new issue in {new.target}", lambda: self._state(new.target, issue))
 
-    def get_issue(self, ref: IssueRef) -> IssueState:
+    def _rules_for(self, target: str, home: str | None) -> GitHubRepoRules:
+        """The rules of the repository an issue is in; transferred where no team files, those
+        of the repository it was filed in (its team's)."""
+        found = self._rules.get(target.lower()) or (self._rules.get(home.lower()) if home else None)
+        return found or DEFAULT_RULES
+
+    def get_issue(self, ref: IssueRef, home: str | None = None) -> IssueState:
         repo = self._repo(ref.target)
-        return self._call(f"GET issue {ref.key}", lambda: self._state(ref.target, repo.get_issue(int(ref.id))))
+        return self._call(f"GET issue {ref.key}", lambda: self._state(ref.target, repo.get_issue(int(ref.id)), home))
 
     def update_issue(self, ref: IssueRef, new: NewIssue, changed: Collection[str]) -> None:
         issue = self._repo(ref.target).get_issue(int(ref.id))
@@ -351,7 +389,8 @@ class GitHubTracker:
         if "priority" in changed:
             # The priority is a label: swap it, keep every other label people added.
             current = self._call(f"GET issue {ref.key}", lambda: [label.name for label in issue.labels])
-            edits["labels"] = [name for name in current if not name.startswith(priority_label(""))]
+            prefix = priority_label("").casefold()
+            edits["labels"] = [name for name in current if not name.casefold().startswith(prefix)]
             edits["labels"] += self._usable_labels(ref.target, [priority_label(new.priority)])
         if "deadline" in changed and not new.item.is_tracking:
             milestone = self._milestone(ref.target, new.deadline)
@@ -377,26 +416,30 @@ class GitHubTracker:
             return False
         return True
 
-    def set_label(self, ref: IssueRef, label: str, present: bool) -> None:
+    def set_label(self, ref: IssueRef, label: str, present: bool) -> bool:
         issue = self._repo(ref.target).get_issue(int(ref.id))
         if present:
             if not self._usable_labels(ref.target, [label]):
-                return  # the token may not create it: warned about once
+                return False  # the token may not create it: warned about once
             self._call(f"POST label {label!r} on {ref.key}", lambda: issue.add_to_labels(label), write=True)
-            return
+            return True
         try:
             self._call(f"DELETE label {label!r} of {ref.key}", lambda: issue.remove_from_labels(label), write=True)
         except IssueGone:
             pass  # not on it (any more): as asked
+        return True
 
     def move_issue(self, ref: IssueRef, goal: MoveGoal) -> IssueState:
         wanted = ItemStatus.COMPLETED if goal == "done" else ItemStatus.WONT_FIX
         state = self.get_issue(ref)
-        if state.status == wanted:
+        if state.status == wanted or (goal == "open" and not state.status.finished):
             return state
         issue = self._repo(ref.target).get_issue(int(ref.id))
-        reason = "completed" if goal == "done" else "not_planned"
-        self._call(f"PATCH issue {ref.key}", lambda: issue.edit(state="closed", state_reason=reason), write=True)
+        if goal == "open":
+            self._call(f"PATCH issue {ref.key}", lambda: issue.edit(state="open"), write=True)
+        else:
+            reason = "completed" if goal == "done" else "not_planned"
+            self._call(f"PATCH issue {ref.key}", lambda: issue.edit(state="closed", state_reason=reason), write=True)
         return self.get_issue(ref)
 
     def marker_scope(self, target: str) -> str:
@@ -412,6 +455,7 @@ class GitHubTracker:
         wanted = set(items)
         if not wanted:
             return {}
+        self._checked_repo(target)
         repo = self._repo(target)
 
         def scan() -> dict[ItemKey, IssueState]:
@@ -445,7 +489,13 @@ class GitHubTracker:
                 )
             return found
 
-        return self._call(f"list the issues of {target}", scan)
+        try:
+            return self._call(f"list the issues of {target}", scan)
+        except IssueGone as exc:
+            if exc.status == 410:  # the repository's issues were turned off since it was checked
+                self._checked.discard(target.lower())
+                raise MisconfiguredError(f"{exc}: issues are turned off in {target}; turn them on again") from exc
+            raise
 
     def post_comment(self, issue_key: str, body_markdown: str, marker: str) -> CommentRef:
         match = _ISSUE_KEY.match(issue_key)
@@ -473,6 +523,8 @@ class GitHubTracker:
             self._client.close()
 
 
+#: How long a repository's list of milestones is trusted, in seconds.
+MILESTONES_FOR = 60.0
 URL_HINT = "check PMSYNC_GITHUB_URL (GitHub Enterprise Server: https://HOST/api/v3)"
 APP_HINT = (
     "check PMSYNC_GITHUB_APP_ID, PMSYNC_GITHUB_APP_PRIVATE_KEY and PMSYNC_GITHUB_APP_INSTALLATION_ID "

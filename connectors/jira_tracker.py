@@ -301,14 +301,15 @@ class JiraTracker:
             url=f"{self.url}/browse/{key}",
         )
 
-    def _state(self, raw: dict[str, Any]) -> IssueState:
+    def _state(self, raw: dict[str, Any], home: str | None = None) -> IssueState:
         fields = raw.get("fields") or {}
         status = fields.get("status") or {}
         category = (status.get("statusCategory") or {}).get("key")
         resolution = (fields.get("resolution") or {}).get("name")
         name = status.get("name")
         ref = self._ref(raw)
-        rules = self._rules.get(ref.target, _NO_RULES)
+        # The rules of the project it is in; moved where no team files, its team's own.
+        rules = self._rules.get(ref.target) or (self._rules.get(home) if home else None) or _NO_RULES
         detail = str(name or "?") + (f" / {resolution}" if resolution else "")
         parent = fields.get("parent")
         parent_key = parent.get("key") if isinstance(parent, dict) else None
@@ -333,7 +334,7 @@ class JiraTracker:
             parent_key=str(parent_key) if parent_key else None,
         )
 
-    def get_issue(self, ref: IssueRef) -> IssueState:
+    def get_issue(self, ref: IssueRef, home: str | None = None) -> IssueState:
         self._site()
         try:
             issue = self._call(f"GET issue {ref.key}", lambda: self._jira.issue(ref.id, fields=",".join(self._fields)))
@@ -342,7 +343,7 @@ class JiraTracker:
                 # Jira usually hides what an account may not see behind 404; some sites say 403.
                 raise IssueGone(f"{ref.key} cannot be seen with this account ({exc})", status=403) from exc
             raise
-        return self._state(issue.raw)
+        return self._state(issue.raw, home)
 
     def find_by_marker(
         self,
@@ -506,14 +507,14 @@ class JiraTracker:
                 status=400,
             ) from exc
 
-    def set_label(self, ref: IssueRef, label: str, present: bool) -> None:
+    def set_label(self, ref: IssueRef, label: str, present: bool) -> bool:
         # Jira shows an overdue issue by its due date; the worker labels none.
         raise PermanentError(f"cannot label {ref.key}: postmortem-sync sets no labels on filed Jira issues")
 
     def move_issue(self, ref: IssueRef, goal: MoveGoal) -> IssueState:
         wanted = ItemStatus.COMPLETED if goal == "done" else ItemStatus.WONT_FIX
         state = self.get_issue(ref)
-        if state.status == wanted:
+        if state.status == wanted or (goal == "open" and not state.status.finished):
             return state
         rules = self._rules.get(state.ref.target, _NO_RULES)
         raw = self._call(
@@ -521,7 +522,7 @@ class JiraTracker:
             lambda: self._jira.transitions(ref.id, expand="transitions.fields"),
         )
         transitions = [Transition.from_json(t) for t in raw if isinstance(t, dict)]
-        pinned = rules.done_transition if goal == "done" else rules.wont_fix_transition
+        pinned = {"done": rules.done_transition, "wont-fix": rules.wont_fix_transition}.get(goal)
         try:
             choice = choose_transition(
                 transitions,
@@ -547,6 +548,8 @@ class JiraTracker:
                     "file; if it has none, add one to the workflow (a Done-category status such as Won't Do, or "
                     "a resolution screen offering Won't Do); or close the issue by hand"
                 )
+            elif goal == "open":
+                hint = "Move it back to an open status by hand; the worker moves it to done again when it closes"
             else:
                 hint = (
                     f"Pin the transition for {who} with transitions: {{done: ID}} in the teams file, or move it by hand"

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from connectors.status_mapping import WONT_FIX_RESOLUTIONS, WONT_FIX_STATUSES, normalise
 
-Goal = Literal["done", "wont-fix"]
+Goal = Literal["done", "wont-fix", "open"]
 
 #: Resolutions that mean "the work was done", most preferred first.
 DONE_RESOLUTIONS: tuple[str, ...] = ("Done", "Fixed", "Resolved", "Complete", "Completed")
@@ -94,6 +94,15 @@ def choose_transition(
     """The transition (and resolution) that takes an issue to ``goal``, or :class:`NoTransition`."""
     wont_statuses = {normalise(s) for s in wont_fix_statuses}
     wont_resolutions = {normalise(r) for r in wont_fix_resolutions}
+    if goal == "open":  # pinned ids are for done and won't fix
+        # Back to work: a To Do status first, else an In Progress one; Jira clears the resolution.
+        reopening = [
+            t for t in transitions if normalise(t.to_category) in ("new", "indeterminate") and not t.other_required
+        ]
+        reopening.sort(key=lambda t: normalise(t.to_category) != "new")
+        if reopening:
+            return Choice(reopening[0], None)
+        raise NoTransition(f"no transition leads back to an open status; available: {describe_all(transitions)}")
     if configured_id is not None:
         pinned = next((t for t in transitions if t.id == configured_id), None)
         if pinned is None:

@@ -68,6 +68,11 @@ class ContentPacer:
                 self._sleep(wait)
             self._times.append(self._clock())
 
+    def held_for(self) -> float:
+        """Seconds left of a wait GitHub asked for (0: none)."""
+        with self._lock:
+            return max(0.0, self._held_until - self._clock())
+
     def hold(self, seconds: float) -> None:
         """GitHub answered a limit and asked to wait ``seconds``: no creation before then."""
         with self._lock:

@@ -205,7 +205,8 @@ class Applier:
                     Event("linked", str(action.key), f"{action.ref.key} {what} {parent.issue_key}", action.ref.url)
                 )
             case MarkOverdue():
-                self.trackers[action.ref.tracker].set_label(action.ref, action.label, action.overdue)
+                if not self.trackers[action.ref.tracker].set_label(action.ref, action.label, action.overdue):
+                    return  # the label cannot be made there: warned about, nothing to say per issue
                 said = (
                     f"{action.ref.key} is labelled {action.label!r}: it was due {action.deadline.isoformat()}"
                     if action.overdue
@@ -220,8 +221,14 @@ class Applier:
                     # Said once, even if the move fails and is tried again next cycle.
                     tracker.post_comment(action.ref.key, action.comment, withdrawn_marker(action.key))
                 state = tracker.move_issue(action.ref, action.goal)
-                self.store.record_moved(action.key, now)
                 self._status(action.key, state, now)
+                if action.goal == "open":
+                    # Moved to done again when the post-mortem closes again.
+                    self.store.record_moved(action.key, None)
+                    said = f"{state.ref.key} is open again [{state.detail}]"
+                    self.events.append(Event("reopened", str(action.key), said, state.ref.url))
+                    return
+                self.store.record_moved(action.key, now)
                 wanted = ItemStatus.COMPLETED if action.goal == "done" else ItemStatus.WONT_FIX
                 done = "moved to done" if action.ref.tracker == "jira" else "closed"
                 what = "closed as won't do: the item was withdrawn" if action.goal == "wont-fix" else done
@@ -249,7 +256,9 @@ class Applier:
         """The issue moved, but its new status does not mean what was asked: say what to set."""
         stored = self.store.link_of(action.key)
         team = stored.team if stored is not None else "its team"
-        if action.goal == "wont-fix":
+        if action.ref.tracker == "github":
+            hint = f"close {state.ref.key} by hand the way its state should read"
+        elif action.goal == "wont-fix":
             hint = (
                 f"if [{state.detail}] means the work will not be done, add that status to wont_fix_statuses "
                 f"(or the resolution to wont_fix_resolutions) of {team} and every other team filing into "

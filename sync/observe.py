@@ -96,8 +96,10 @@ def observe(
             read_errors[key] = f"not read: {health.why(stored.tracker)}"
             return
         ref = stored.ref()
+        team = teams.get(stored.team)
+        home = team.target if team is not None and team.tracker == stored.tracker else None
         try:
-            state = tracker.get_issue(ref)
+            state = tracker.get_issue(ref, home)
             health.record(stored.tracker, None)
             if not_its_issue(key, stored, state):
                 # Read by id, but another issue answered (a site whose ids were given out

@@ -267,6 +267,8 @@ class MoveIssue:
     def describe(self) -> str:
         if self.goal == "wont-fix":
             return f"close {self.ref.key} ({self.key}) as won't do: the item was withdrawn"
+        if self.goal == "open":
+            return f"reopen the tracking issue {self.ref.key}: post-mortem {self.key.postmortem_id} reopened"
         done = "move it to done" if self.ref.tracker == "jira" else "close it"
         return f"{done}: the tracking issue {self.ref.key} of {self.key.postmortem_id}"
 
@@ -409,6 +411,9 @@ def _plan_postmortem(
                 else:
                     reason = f"Withdrawn from post-mortem {pm.id} ({pm.title}): {item.withdrawn}"
                     out.append(MoveIssue(key, state.ref, "wont-fix", reason))
+            if state is not None and state.status is not ItemStatus.GONE and isinstance(team, GitHubTeam):
+                if team.overdue_label:
+                    out += overdue_label(key, state, item.deadline, cycle.today, team.overdue_label, withdrawn=True)
             continue
         issue = new_issue(pm, item, item.owner, team)
         if isinstance(team, GitHubTeam) and team.overdue_label and item.deadline < cycle.today:
@@ -439,10 +444,12 @@ def _plan_postmortem(
     return out
 
 
-def overdue_label(key: ItemKey, state: IssueState, deadline: date, today: date, label: str) -> list[Action]:
+def overdue_label(
+    key: ItemKey, state: IssueState, deadline: date, today: date, label: str, *, withdrawn: bool = False
+) -> list[Action]:
     """Whether the issue's overdue label must go on or come off (pure): on while it is not
-    finished and its deadline has passed on ``today``'s calendar, off otherwise."""
-    wanted = deadline < today and not state.status.finished
+    finished or withdrawn and its deadline has passed on ``today``'s calendar, off otherwise."""
+    wanted = deadline < today and not state.status.finished and not withdrawn
     present = label.casefold() in {name.casefold() for name in state.labels}
     return [MarkOverdue(key, state.ref, label, wanted, deadline)] if wanted != present else []
 
@@ -593,8 +600,9 @@ def _plan_closure(
     report_on = pm.tracking_issue or (tracking.ref.key if tracking is not None else None)
     move_tracking: list[Action] = []
     if tracking is not None and tracking.moved_at is None:
-        if tracking.state is not None and tracking.state.status is ItemStatus.COMPLETED:
-            move_tracking.append(RecordMoved(tracking.key))  # done already: nothing to move
+        if tracking.state is not None and tracking.state.status.finished:
+            # Closed already, whichever way people closed it: nothing to move.
+            move_tracking.append(RecordMoved(tracking.key))
         else:
             move_tracking.append(MoveIssue(tracking.key, tracking.ref, "done"))
     keys = {ItemKey(pm.id, item.id): item for item in pm.action_items}
@@ -618,7 +626,11 @@ def _plan_closure(
         and (k not in cycle.snapshot.items or not cycle.snapshot.items[k].linked)
     ]
     if reasons:
-        return [ReopenPostMortem(pm.id, ", ".join(reasons))]
+        reopen: list[Action] = [ReopenPostMortem(pm.id, ", ".join(reasons))]
+        if tracking is not None and tracking.state is not None and tracking.state.status.finished:
+            # The work is not finished after all: the tracking issue opens again with its post-mortem.
+            reopen.append(MoveIssue(tracking.key, tracking.ref, "open"))
+        return reopen
     out: list[Action] = []
     if report_on and stored_pm.report_posted_at is None:
         out.append(PostReport(pm.id, report_on))

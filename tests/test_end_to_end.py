@@ -298,6 +298,14 @@ def test_a_tracking_issue_created_on_github_gets_the_report_and_is_closed(world:
     issue = world.emulator.github_issue(repo, int(number))
     assert (issue["state"], issue["state_reason"]) == ("closed", "completed")
     assert engine.store.snapshot().postmortems["INC-2024-042"].report_url
+    # An item reopens: the tracking issue opens again, and closes again with the post-mortem.
+    r, n = (engine.store.snapshot().items[ItemKey("INC-2024-042", "AI-3")].issue_key or "").split("#")
+    world.emulator.github_set_state(r, int(n), state="open")
+    engine.run_cycle()
+    assert world.emulator.github_issue(repo, int(number))["state"] == "open"
+    world.emulator.github_set_state(r, int(n), state="closed", state_reason="completed")
+    engine.run_cycle()
+    assert world.emulator.github_issue(repo, int(number))["state"] == "closed"
     # A lost store finds the tracking issue again by its marker instead of creating another.
     engine.store.close()
     (world.workdir / "state.db").unlink()

@@ -247,3 +247,101 @@ def test_deadlines_can_be_carried_by_milestones_named_for_them(world: World) -> 
     assert moved["milestone"]["title"] == "Due 2024-06-28"
     assert moved["milestone"]["due_on"].startswith("2024-06-28")
     engine.store.close()
+
+
+def test_a_transferred_issue_keeps_its_teams_rules_where_no_team_files(world: World) -> None:
+    emu = world.emulator
+    emu.add_github_repo("acme/edge-archive")
+    teams = world.teams_file.read_text()
+    world.teams_file.write_text(
+        teams.replace("    repo: acme/edge\n", "    repo: acme/edge\n    closed_without_reason: unknown\n")
+    )
+    engine = world.engine()
+    engine.run_cycle()
+    repo, number = github_number(issue_of(engine, CERT, "AI-1"))
+    moved = emu.github_transfer_issue(repo, number, "acme/edge-archive")
+    engine.run_cycle()
+    # Closed there with no reason: Edge Team says that is not known to be done.
+    emu.github_set_state("acme/edge-archive", moved, state="closed", state_reason="")
+    engine.run_cycle()
+    assert engine.store.snapshot().items[ItemKey(CERT, "AI-1")].status is ItemStatus.UNKNOWN
+    engine.store.close()
+
+
+def _with_edge(world: World, setting: str) -> None:
+    teams = world.teams_file.read_text()
+    world.teams_file.write_text(teams.replace("    repo: acme/edge\n", f"    repo: acme/edge\n{setting}", 1))
+
+
+def test_a_milestone_whose_answer_was_lost_is_found_instead_of_left_off(world: World) -> None:
+    _with_edge(world, "    deadline_milestones: true\n")
+    world.emulator.faults.add(method="POST", path=r"/milestones$", mode="commit_then_fail", status=502, times=1)
+    engine = world.engine()
+    engine.run_cycle()
+    issue = world.emulator.github_issue(*github_number(issue_of(engine, CERT, "AI-1")))
+    assert issue["milestone"] is not None and issue["milestone"]["title"] == "Due 2024-03-08"
+    engine.store.close()
+
+
+def test_a_priority_label_people_capitalised_is_swapped_not_doubled(world: World) -> None:
+    emu = world.emulator
+    emu.github_create_issue("acme/edge", "seed", labels=["Priority: Critical"])
+    engine = world.engine()
+    engine.run_cycle()
+    repo, number = github_number(issue_of(engine, CERT, "AI-1"))
+    path = world.postmortems / "inc-2024-031-certificate-expiry.yaml"
+    text = path.read_text()
+    ai1 = text.index("  - id: AI-1")
+    at = text.index("    priority: ", ai1)
+    end = text.index("\n", at)
+    path.write_text(text[:at] + "    priority: low" + text[end:])
+    engine.run_cycle()
+    names = [label["name"].casefold() for label in emu.github_issue(repo, number)["labels"]]
+    assert [n for n in names if n.startswith("priority:")] == ["priority: low"]
+    engine.store.close()
+
+
+def test_a_withdrawn_item_loses_its_overdue_label(world: World) -> None:
+    world.teams_file.write_text(world.teams_file.read_text().replace(NO_OVERDUE_LABEL, "    tracker: github\n"))
+    engine = world.engine()
+    engine.run_cycle()
+    repo, number = github_number(issue_of(engine, CERT, "AI-1"))
+    assert "overdue" in {label["name"] for label in world.emulator.github_issue(repo, number)["labels"]}
+    path = world.postmortems / "inc-2024-031-certificate-expiry.yaml"
+    text = path.read_text()
+    at = text.index("\n", text.index("    priority: ", text.index("  - id: AI-1")))
+    path.write_text(text[:at] + "\n    withdrawn: replaced by the certificate inventory" + text[at:])
+    result = engine.run_cycle()
+    assert "withdrawn" in kinds(result) and "on track" in kinds(result)
+    issue = world.emulator.github_issue(repo, number)
+    assert (issue["state"], issue["state_reason"]) == ("closed", "not_planned")
+    assert "overdue" not in {label["name"] for label in issue["labels"]}
+    engine.store.close()
+
+
+def test_while_github_says_to_wait_no_write_is_sent(world: World) -> None:
+    emu = world.emulator
+    emu.faults.add(method="POST", path=r"^/repos/acme/edge/issues$", mode="status", status=403, times=1)
+    # A secondary limit: 403 with a long Retry-After.
+    emu.faults.rules[-1].retry_after = 600
+    engine = world.engine()
+    emu.clear_request_log()
+    result = engine.run_cycle()
+    assert "waiting" in kinds(result)
+    after = False
+    for record in emu.request_log:
+        if record.server == "github" and record.status == 403:
+            after = True
+        elif after and record.server == "github":
+            assert record.method == "GET", record
+    engine.store.close()
+
+
+def test_a_repository_the_start_up_check_missed_is_checked_before_use(world: World) -> None:
+    world.emulator.github_set_repo("acme/edge", has_issues=False)
+    engine = world.engine()  # an engine that never ran the start-up check (GitHub was down then)
+    result = engine.run_cycle()
+    problems = [message for key, message in result.read_errors.items() if key.startswith(CERT)]
+    assert any("repository acme/edge of Edge Team has issues turned off" in m for m in problems)
+    assert kinds(result).count("filed") == 9 - 2  # everything but Edge Team's items
+    engine.store.close()

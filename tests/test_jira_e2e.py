@@ -444,6 +444,16 @@ def test_a_created_tracking_issue_holds_the_items_gets_the_report_and_is_done_at
     site.emulator.clear_request_log()
     engine.run_cycle()
     assert requests_to(site, "POST", "") == 0
+    # An item reopens: so do the post-mortem and its Epic; both close again when it is done.
+    reopened = snapshot.items[ItemKey(PAYMENT, "AI-1")].issue_key
+    site.emulator.jira_transition(reopened, "To Do")
+    result = engine.run_cycle()
+    assert kinds(result).count("reopened") == 2, [e.message for e in result.events]
+    assert site.emulator.jira_issue(epic)["fields"]["status"]["statusCategory"]["key"] != "done"
+    site.emulator.jira_transition(reopened, "Done")
+    engine.run_cycle()
+    assert site.emulator.jira_issue(epic)["fields"]["status"]["statusCategory"]["key"] == "done"
+    assert engine.store.snapshot().postmortems[PAYMENT].state == "closed"
     engine.store.close()
 
 

@@ -14,6 +14,7 @@ DONE_ONLY_WONT = Transition("32", "Reject", "Closed", "done", True, True, ("Won'
 WONT_STATUS = Transition("41", "Won't do", "Won't Do", "done")
 CLOSED_ANY = Transition("51", "Close", "Closed", "done", True, False, ())
 NEEDS_FIELD = Transition("61", "Ship", "Shipped", "done", other_required=("customfield_10300",))
+REOPEN = Transition("71", "Reopen", "To Do", "new")
 
 CASES = [
     # (transitions, goal, configured id, expected choice or error fragment)
@@ -34,6 +35,11 @@ CASES = [
     ([START, DONE], "done", "99", "configured done transition 99 is not available"),
     ([DONE_SCREEN], "wont-fix", "31", Choice(DONE_SCREEN, "Won't Do")),
     ([DONE_ONLY_WONT], "done", "32", "needs a resolution none fits"),
+    # Back open when a post-mortem reopens: To Do first, else In Progress; a pinned id is for done.
+    ([START, REOPEN, DONE], "open", None, Choice(REOPEN, None)),
+    ([START, DONE], "open", None, Choice(START, None)),
+    ([DONE, WONT_STATUS], "open", None, "no transition leads back to an open status"),
+    ([START, REOPEN], "open", "11", Choice(REOPEN, None)),
 ]
 
 

@@ -363,3 +363,13 @@ def test_teams_sharing_a_github_repository_must_agree(tmp_path: Path) -> None:
     with pytest.raises(SettingsError) as err:
         github_rules(load_teams(file))
     assert "A Team, B Team all file into GitHub repository acme/web but set closed_without_reason" in str(err.value)
+
+
+@pytest.mark.parametrize("label", ["PostMortem-Sync", "priority: high", "Priority:late"])
+def test_the_overdue_label_cannot_be_one_the_worker_uses_for_something_else(tmp_path: Path, label: str) -> None:
+    file = tmp_path / "teams.yaml"
+    file.write_text(f'teams:\n  Web Team:\n    tracker: github\n    repo: acme/web\n    overdue_label: "{label}"\n')
+    with pytest.raises(TeamsFileError) as err:
+        load_teams(file)
+    assert "a label postmortem-sync uses for something else" in str(err.value)
+    assert err.value.errors[0].line == 5

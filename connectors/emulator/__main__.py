@@ -28,6 +28,9 @@ The control API also changes issues as a person in the tracker would:
   curl -X POST $GITHUB_URL/_emulator/github/repos/acme/payments/issues/2/state \\
        -d '{"state": "closed", "state_reason": "not_planned"}'
   curl -X POST $GITHUB_URL/_emulator/github/repos/acme/payments/issues/2/labels -d '{"labels": ["in progress"]}'
+  curl -X POST $GITHUB_URL/_emulator/github/repos/acme/payments/issues/2/transfer -d '{"to": "acme/archive"}'
+  curl -X POST $GITHUB_URL/_emulator/github/repos/acme/payments/settings -d '{"has_issues": false}'
+(a "state_reason" of "" closes an issue with no reason, as issues closed before GitHub kept reasons read)
   curl -X POST $JIRA_URL/_emulator/jira/issues/PLAT-1/transition -d '{"status": "In Progress"}'
   curl -X POST $JIRA_URL/_emulator/jira/issues/PLAT-1/transition -d '{"status": "Done", "resolution": "Duplicate"}'
 Statuses: To Do, In Progress, Done (others need "category": new, indeterminate or done).

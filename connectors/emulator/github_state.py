@@ -420,10 +420,13 @@ class GitHubState:
             return issue
 
     def set_state(self, repo: GhRepo, number: int, state: str, state_reason: str | None, actor: str) -> GhIssue:
-        """Open or close an issue as a person would in the web UI."""
+        """Open or close an issue as a person would in the web UI. ``state_reason=""`` closes
+        it with no reason, as issues closed before GitHub kept reasons read."""
         with self.lock:
             issue = self.issue(repo, number)
-            self._set_state(issue, state, state_reason, actor)
+            self._set_state(issue, state, state_reason or None, actor)
+            if state_reason == "" and state == "closed":
+                issue.state_reason = None
             issue.updated_at = self.clock.now()
             return issue
 
