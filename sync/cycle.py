@@ -14,6 +14,7 @@ from config.teams import Team
 from config.yamlfile import SourceError
 from connectors.base import ItemKey, ItemStatus, Tracker
 from sync.apply import Applier, Event
+from sync.breaker import Breaker, Outcome, breakers_from, next_breaker
 from sync.cycle_lock import cycle_lock
 from sync.identity import check_identity
 from sync.loader import load_definitions
@@ -41,6 +42,8 @@ class CycleResult:
     attention: dict[str, str] = field(default_factory=dict)
     postmortems: int = 0
     skipped: bool = False
+    #: Trackers whose circuit breaker is not closed after this cycle.
+    breakers: dict[str, Breaker] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -87,6 +90,10 @@ def gone_issues(definitions: Sequence[Definition], observations: Observations) -
                     "(withdrawn: reason) so that the post-mortem can close"
                 )
     return out
+
+
+def _outcome(value: str) -> Outcome:
+    return value if value in ("ok", "failed", "skipped", "unused") else "failed"  # type: ignore[return-value]
 
 
 class Engine:
@@ -141,6 +148,33 @@ class Engine:
             self._running.release()
         return result
 
+    def _breakers(self) -> dict[str, Breaker]:
+        """The circuit breakers as the last finished cycle left them."""
+        last = self.store.last_finished_cycle()
+        return breakers_from(last.summary if last is not None else None)
+
+    def _next_breakers(
+        self, breakers: Mapping[str, Breaker], seen: Mapping[str, tuple[str, str]], now: datetime
+    ) -> dict[str, Breaker]:
+        out: dict[str, Breaker] = {}
+        for kind in self.trackers:
+            before = breakers.get(kind, Breaker())
+            outcome, error = seen.get(kind, ("unused", ""))
+            after = next_breaker(before, _outcome(outcome), now, error)
+            if after.open_until is not None and after.open_until != before.open_until:
+                log.warning(
+                    "tracker left alone for a while",
+                    tracker=kind,
+                    failed_cycles=after.failures,
+                    until=after.open_until.isoformat(),
+                    error=error,
+                )
+            elif before.failures and not after.failures:
+                log.info("tracker answers again", tracker=kind)
+            if after != Breaker():
+                out[kind] = after
+        return out
+
     def _cycle(self, result: CycleResult) -> None:
         snapshot = self.store.snapshot()
         loaded = load_definitions(
@@ -156,7 +190,17 @@ class Engine:
         definitions = [Definition(lp.postmortem, str(lp.path)) for lp in usable]
         result.postmortems = len(definitions)
 
-        observations = observe(definitions, self.teams, snapshot, self.trackers, self.should_stop)
+        now = self.clock()
+        breakers = self._breakers()
+        skip = {
+            kind: (
+                f"{kind} failed in {b.failures} cycles in a row, so it is left alone until "
+                f"{b.open_until.astimezone(self.zone):%Y-%m-%d %H:%M} (last: {b.reason})"
+            )
+            for kind, b in breakers.items()
+            if b.open_until is not None and b.is_open(now) and kind in self.trackers
+        }
+        observations = observe(definitions, self.teams, snapshot, self.trackers, self.should_stop, skip)
         result.read_errors = {str(k): v for k, v in observations.read_errors.items()}
         result.attention = gone_issues(definitions, observations)
         result.actions = plan(
@@ -178,6 +222,11 @@ class Engine:
         result.events = applier.apply(result.actions, self.should_stop)
         self.store.record_item_errors(dict(observations.read_errors))
         result.finished_at = self.clock()
-        summary = {**result.summary(), "definition_problems": [str(e) for e in result.definition_errors[:20]]}
+        result.breakers = self._next_breakers(breakers, observations.trackers, result.finished_at)
+        summary = {
+            **result.summary(),
+            "definition_problems": [str(e) for e in result.definition_errors[:20]],
+            "breakers": {kind: b.to_json() for kind, b in result.breakers.items()},
+        }
         self.store.finish_cycle(cycle_id, result.finished_at, result.ok, summary)
         log.info("cycle finished", ok=result.ok, **result.summary())

@@ -43,17 +43,40 @@ class _TrackerHealth:
 
     failures: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     refused: dict[str, str] = field(default_factory=dict)
+    successes: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    last_error: dict[str, str] = field(default_factory=dict)
+    #: Trackers whose circuit breaker is open: not called at all this cycle.
+    skipped: dict[str, str] = field(default_factory=dict)
 
     def down(self, kind: str) -> bool:
-        return kind in self.refused or self.failures[kind] >= GIVE_UP_AFTER
+        return kind in self.skipped or kind in self.refused or self.failures[kind] >= GIVE_UP_AFTER
 
     def why(self, kind: str) -> str:
-        return self.refused.get(kind) or f"{kind} failed {GIVE_UP_AFTER} times in a row; not called again this cycle"
+        return (
+            self.skipped.get(kind)
+            or self.refused.get(kind)
+            or f"{kind} failed {GIVE_UP_AFTER} times in a row; not called again this cycle"
+        )
+
+    def outcome(self, kind: str) -> str:
+        """What this cycle saw of the tracker, for its circuit breaker."""
+        if kind in self.skipped:
+            return "skipped"
+        if kind in self.refused or self.failures[kind] >= GIVE_UP_AFTER:
+            return "failed"
+        if self.successes[kind]:
+            return "ok"
+        return "failed" if self.errors[kind] else "unused"
 
     def record(self, kind: str, exc: TrackerError | None) -> None:
         if exc is None:
             self.failures[kind] = 0
-        elif isinstance(exc, TransientError):
+            self.successes[kind] += 1
+            return
+        self.errors[kind] += 1
+        self.last_error[kind] = str(exc)
+        if isinstance(exc, TransientError):
             self.failures[kind] += 1
         elif exc.status == 401:
             # Every other call would be refused the same way.
@@ -77,14 +100,16 @@ def observe(
     snapshot: Snapshot,
     trackers: Mapping[str, Tracker],
     should_stop: Callable[[], bool] = lambda: False,
+    skip: Mapping[str, str] | None = None,
 ) -> Observations:
     """Read what the plan needs; when asked to stop, return what was read so far (an item
-    left unread is neither filed nor counted as finished)."""
+    left unread is neither filed nor counted as finished). Trackers in ``skip`` (an open
+    circuit breaker, with why) are not called."""
     states: dict[ItemKey, IssueState] = {}
     read_errors: dict[ItemKey, str] = {}
     searched: set[ItemKey] = set()
     found: dict[ItemKey, IssueState] = {}
-    health = _TrackerHealth()
+    health = _TrackerHealth(skipped=dict(skip or {}))
     to_search: dict[tuple[str, str], dict[ItemKey, datetime | None]] = defaultdict(dict)
 
     def read(key: ItemKey, stored: StoredItem) -> None:
@@ -182,4 +207,10 @@ def observe(
             else:
                 log.warning("marker search failed; nothing is filed there this cycle", target=target, error=str(exc))
 
-    return Observations(states=states, read_errors=read_errors, searched=frozenset(searched), found=found)
+    return Observations(
+        states=states,
+        read_errors=read_errors,
+        searched=frozenset(searched),
+        found=found,
+        trackers={kind: (health.outcome(kind), health.last_error.get(kind, "")) for kind in trackers},
+    )

@@ -53,6 +53,9 @@ class Observations:
     searched: frozenset[ItemKey] = frozenset()
     #: Unlinked items whose marker search found their issue.
     found: Mapping[ItemKey, IssueState] = field(default_factory=dict)
+    #: What this cycle saw of each tracker (``ok``, ``failed``, ``skipped``, ``unused``) and
+    #: its last error, for its circuit breaker.
+    trackers: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 # -- actions ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from connectors.base import ItemStatus
+from sync.breaker import breakers_from
 from sync.store import Store, StoredItem
 from sync.wording import printable, when
 
@@ -56,6 +57,7 @@ def collect(store: Store, today: date) -> dict[str, Any]:
     snap = store.snapshot()
     good = store.last_good_cycle()
     last = store.last_cycles(1)
+    finished = store.last_finished_cycle()
     postmortems = []
     for pm in sorted(snap.postmortems.values(), key=lambda p: p.id):
         items = sorted(
@@ -108,6 +110,11 @@ def collect(store: Store, today: date) -> dict[str, Any]:
             else None
         ),
         "last_good_cycle_finished_at": _iso(good.finished_at) if good else None,
+        # Trackers failing cycle after cycle, and until when the worker leaves them alone.
+        "trackers": {
+            kind: breaker.to_json()
+            for kind, breaker in breakers_from(finished.summary if finished is not None else None).items()
+        },
         "postmortems": postmortems,
     }
 
@@ -174,6 +181,15 @@ def render(data: dict[str, Any], console: Console) -> None:
             for problem in problems:
                 console.print(_text(f"  ✗ {problem}"), soft_wrap=True)
     console.print(f"Last good cycle finished: {_human(data['last_good_cycle_finished_at'])}.", markup=False)
+    for kind, breaker in sorted(data.get("trackers", {}).items()):
+        if breaker["open_until"]:
+            said = f"left alone until {_human(breaker['open_until'])}, then tried again"
+        else:
+            said = "still called; left alone for a while if it keeps failing"
+        console.print(
+            _text(f"{kind}: failed in {breaker['failures']} cycles in a row, {said} (last: {breaker['reason']})"),
+            soft_wrap=True,
+        )
 
 
 def _text(value: str, style: str = "") -> Text:

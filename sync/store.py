@@ -311,6 +311,13 @@ class Store:
             rows = s.scalars(select(CycleRow).order_by(CycleRow.id.desc()).limit(limit)).all()
             return list(rows)
 
+    def last_finished_cycle(self) -> CycleRow | None:
+        """The newest cycle that finished (a crashed one never does)."""
+        with self._tx() as s:
+            return s.scalars(
+                select(CycleRow).where(CycleRow.finished_at.is_not(None)).order_by(CycleRow.id.desc()).limit(1)
+            ).first()
+
     def last_good_cycle(self) -> CycleRow | None:
         with self._tx() as s:
             return s.scalars(
