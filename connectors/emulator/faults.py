@@ -12,6 +12,9 @@ Modes:
     Perform the operation, then close the connection without sending any response.
 ``reset``
     Close the connection before acting.
+``commit_then_delay``
+    Perform the operation, then wait ``delay`` seconds before answering: a client killed
+    meanwhile never learns that the tracker acted.
 ``delay``
     Sleep ``delay`` seconds, then answer normally. Any other mode also honours ``delay``.
 
@@ -28,7 +31,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, cast, get_args
 
-FaultMode = Literal["status", "commit_then_fail", "commit_then_drop", "reset", "delay"]
+FaultMode = Literal["status", "commit_then_fail", "commit_then_drop", "commit_then_delay", "reset", "delay"]
 ServerName = Literal["github", "jira"]
 
 FAULT_MODES: tuple[str, ...] = get_args(FaultMode)

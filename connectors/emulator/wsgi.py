@@ -122,7 +122,7 @@ class ServiceApp(ABC):
         if self.latency > 0:
             time.sleep(self.latency)
         rule = self.faults.pick(self.name, request.method, path)
-        if rule is not None and rule.delay > 0:
+        if rule is not None and rule.delay > 0 and rule.mode != "commit_then_delay":
             time.sleep(rule.delay)
         if rule is not None and rule.mode == "reset":
             self.log.append(self.name, request.method, path, 0)
@@ -141,5 +141,8 @@ class ServiceApp(ABC):
             elif rule is not None and rule.mode == "commit_then_drop":
                 self.log.append(self.name, request.method, path, 0)
                 drop_connection(environ)
+            elif rule is not None and rule.mode == "commit_then_delay":
+                # Done, but the answer is late: a client that dies meanwhile never hears it.
+                time.sleep(rule.delay)
         self.log.append(self.name, request.method, path, response.status_code)
         return response(environ, start_response)
