@@ -14,6 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 
+from connectors import waits
 from connectors.base import Deferred
 
 #: (how many, per how many seconds): GitHub's documented content-creation limits.
@@ -41,7 +42,7 @@ class ContentPacer:
         *,
         max_wait: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = waits.pause,
     ) -> None:
         self.limits = tuple(limits)
         self.max_wait = max_wait
@@ -66,6 +67,8 @@ class ContentPacer:
                 )
             if wait > 0:
                 self._sleep(wait)
+                if waits.stopping():
+                    raise Deferred(f"{what} is made in a later cycle: the worker is stopping", retry_after=wait)
             self._times.append(self._clock())
 
     def held_for(self) -> float:

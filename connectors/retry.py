@@ -14,13 +14,20 @@ error goes up, and the tracker is tried again in a later cycle.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    stop_when_event_set,
+)
 
+from connectors import waits
 from connectors.base import TransientError
 
 T = TypeVar("T")
@@ -35,7 +42,8 @@ class RetryPolicy:
     total: float = 60.0
     #: First back-off when the tracker does not say how long to wait (doubles each time).
     base: float = 0.5
-    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
+    #: Cut short when the worker is asked to stop (:mod:`connectors.waits`).
+    sleep: Callable[[float], None] = field(default=waits.pause, compare=False)
 
     def worth_retrying(self, exc: BaseException, *, write: bool) -> bool:
         """Pure: is another attempt at this call worth making?"""
@@ -52,11 +60,27 @@ class RetryPolicy:
         return float(min(self.base * 2 ** (state.attempt_number - 1), self.max_wait))
 
     def call(self, fn: Callable[[], T], *, write: bool = False) -> T:
+        failed: list[BaseException] = []
+
+        def remember(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            failed[:] = [exc] if exc is not None else []
+
+        def sleep(seconds: float) -> None:
+            self.sleep(seconds)
+            if waits.stopping() and failed:
+                raise failed[0]  # the worker is stopping: no further attempt, the call fails as it did
+
         retrying = Retrying(
-            stop=stop_after_attempt(self.attempts) | stop_after_delay(self.total),
+            stop=(
+                stop_after_attempt(self.attempts)
+                | stop_after_delay(self.total)
+                | stop_when_event_set(waits.stop_event())
+            ),
             wait=self.wait_for,
             retry=retry_if_exception(lambda exc: self.worth_retrying(exc, write=write)),
-            sleep=self.sleep,
+            before_sleep=remember,
+            sleep=sleep,
             reraise=True,
         )
         return retrying(fn)

@@ -14,6 +14,7 @@ from types import FrameType
 import schedule
 import structlog
 
+from connectors import waits
 from sync.cycle import Engine
 
 log = structlog.get_logger(__name__)
@@ -45,14 +46,16 @@ class Worker:
             raise SystemExit(1)
         log.info("stopping after the action in flight", signal=signum)
         self.stopping.set()
+        waits.interrupt()  # a tracker's Retry-After is not waited out
 
     def run(self, max_cycles: int | None = None) -> None:
         previous = {sig: signal.signal(sig, self.stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         scheduler = schedule.Scheduler()
-        scheduler.every(self.poll_interval).seconds.do(self.cycle)
         log.info("worker started", poll_interval=self.poll_interval)
         try:
             self.cycle()
+            # Scheduled only now, so a long first cycle is not followed by another at once.
+            scheduler.every(self.poll_interval).seconds.do(self.cycle)
             while not self.stopping.is_set() and (max_cycles is None or self.cycles < max_cycles):
                 scheduler.run_pending()
                 idle = scheduler.idle_seconds
@@ -60,4 +63,5 @@ class Worker:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+            waits.resume()
             log.info("worker stopped", cycles=self.cycles)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
+from connectors import waits
 from connectors.base import Deferred
 from connectors.pacing import ContentPacer, wait_before_next
 
@@ -46,3 +49,16 @@ def test_the_pacer_sleeps_short_waits_and_defers_long_ones() -> None:
     pacer.hold(45)  # GitHub said so
     with pytest.raises(Deferred):
         pacer.acquire("f")
+
+
+def test_a_stopping_worker_defers_a_creation_instead_of_waiting_for_room() -> None:
+    pacer = ContentPacer(((1, 60.0),), max_wait=120.0)
+    pacer.acquire("first issue")
+    timer = threading.Timer(0.2, waits.interrupt)
+    timer.start()
+    try:
+        with pytest.raises(Deferred, match="stopping"):
+            pacer.acquire("second issue")
+    finally:
+        timer.cancel()
+        waits.resume()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
@@ -9,6 +11,7 @@ import pytest
 import requests
 import responses
 
+from connectors import waits
 from connectors.base import IssueGone, IssueRef, PermanentError, TransientError
 from connectors.errors import from_requests, from_status, retry_after_seconds
 from connectors.github_tracker import GitHubTracker
@@ -238,3 +241,24 @@ def test_a_create_refused_with_a_long_wait_is_filed_next_cycle_without_waiting_f
     assert kinds(second).count("filed") == waiting and "waiting" not in kinds(second)
     assert world.issue_count() == 9
     again.store.close()
+
+
+def test_a_stopping_worker_does_not_wait_out_retry_after() -> None:
+    calls = 0
+
+    def limited() -> None:
+        nonlocal calls
+        calls += 1
+        raise TransientError("GET x answered HTTP 429", status=429, retry_after=20.0, not_processed=True)
+
+    timer = threading.Timer(0.2, waits.interrupt)
+    timer.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(TransientError, match="429"):
+            RetryPolicy().call(limited)
+    finally:
+        timer.cancel()
+        waits.resume()
+    assert calls == 1  # no attempt after the stop request
+    assert time.monotonic() - started < 5

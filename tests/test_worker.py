@@ -116,3 +116,66 @@ def test_two_processes_started_together_file_each_item_once(tmp_path: Path) -> N
         assert world.issue_count() == 9
     finally:
         world.emulator.stop()
+
+
+class SlowEngine:
+    """Each cycle takes longer than the poll interval; records when cycles start and end."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.spans: list[tuple[float, float]] = []
+
+    def run_cycle(self, **_: Any) -> CycleResult:
+        started = time.monotonic()
+        time.sleep(self.seconds)
+        self.spans.append((started, time.monotonic()))
+        return CycleResult(started_at=datetime.now(UTC))
+
+
+def test_a_long_cycle_is_followed_by_one_cycle_an_interval_later_never_a_burst() -> None:
+    engine = SlowEngine(seconds=1.5)
+    Worker(engine, poll_interval=1).run(max_cycles=3)  # type: ignore[arg-type]
+    gaps = [nxt[0] - prev[1] for prev, nxt in zip(engine.spans, engine.spans[1:], strict=False)]
+    assert len(gaps) == 2
+    # Each cycle starts a whole interval after the previous one ended: no catch-up run at once.
+    assert all(gap >= 0.9 for gap in gaps), gaps
+
+
+def test_sigterm_during_a_trackers_retry_after_stops_the_worker_at_once(world: World) -> None:
+    env = world.env()
+    env["PMSYNC_POLL_INTERVAL"] = "5"
+    # Every GitHub issue creation is refused with a 25-second Retry-After, which the retry
+    # layer accepts to wait (it is under its 30-second cap).
+    world.emulator.faults.add(method="POST", path=r"/issues$", server="github", status=429, retry_after=25, times=None)
+    github_issues_before = _github_issues(world)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sync.cli", "run"],
+        env=env,
+        cwd=world.workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(
+            r.status == 429 for r in world.emulator.request_log if r.method == "POST"
+        ):
+            time.sleep(0.1)
+        time.sleep(0.5)  # now waiting out the Retry-After
+        proc.send_signal(signal.SIGTERM)
+        stopped_at = time.monotonic()
+        _, err = proc.communicate(timeout=20)
+        took = time.monotonic() - stopped_at
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "worker stopped" in err
+    assert took < 10, f"the worker sat through the tracker's wait ({took:.1f}s)"
+    # The refused creation was not made, and no other was started after the stop request.
+    assert _github_issues(world) == github_issues_before
+
+
+def _github_issues(world: World) -> int:
+    return sum(len(world.emulator.github_issues(repo)) for repo in ("acme/payments", "acme/edge"))
