@@ -15,6 +15,9 @@ Modes:
 ``commit_then_delay``
     Perform the operation, then wait ``delay`` seconds before answering: a client killed
     meanwhile never learns that the tracker acted.
+``html``
+    Answer 200 with an HTML sign-in page, as a single sign-on proxy in front of the
+    tracker does when its session expired; nothing is done.
 ``delay``
     Sleep ``delay`` seconds, then answer normally. Any other mode also honours ``delay``.
 
@@ -31,7 +34,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, cast, get_args
 
-FaultMode = Literal["status", "commit_then_fail", "commit_then_drop", "commit_then_delay", "reset", "delay"]
+FaultMode = Literal["status", "commit_then_fail", "commit_then_drop", "commit_then_delay", "reset", "html", "delay"]
 ServerName = Literal["github", "jira"]
 
 FAULT_MODES: tuple[str, ...] = get_args(FaultMode)

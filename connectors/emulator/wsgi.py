@@ -71,6 +71,10 @@ def read_json(request: Request) -> Any:
 ControlHandler = Callable[[Request], Response]
 
 
+#: What a single sign-on proxy in front of a tracker answers once its session has expired.
+SIGN_IN_PAGE = "<!DOCTYPE html><html><head><title>Sign in</title></head><body><form>Sign in</form></body></html>"
+
+
 class ServiceApp(ABC):
     """A fake vendor API as a WSGI app; subclasses provide routing and error bodies."""
 
@@ -129,6 +133,8 @@ class ServiceApp(ABC):
             drop_connection(environ)
         if rule is not None and rule.mode == "status":
             response = self.fault_response(rule.answer_status, rule.retry_after)
+        elif rule is not None and rule.mode == "html":
+            response = Response(SIGN_IN_PAGE, 200, mimetype="text/html")
         else:
             try:
                 response = self.dispatch(request)
