@@ -226,7 +226,10 @@ def parse_yaml(
 
 
 def _too_big(size: int, limit: int) -> str:
-    return f"file is too big ({_size(size)}; the limit is {_size(limit)})"
+    shown, most = _size(size), _size(limit)
+    if shown == most:  # just over: "1.0 MiB; the limit is 1.0 MiB" would read as no problem
+        shown, most = f"{size:,} bytes", f"{limit:,} bytes"
+    return f"file is too big ({shown}; the limit is {most})"
 
 
 def _size(n: int) -> str:
@@ -354,6 +357,8 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _COLLECTION_TAGS = frozenset({None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 _LEADING_TAB = re.compile(r"^ *\t[ \t]*\S", re.MULTILINE)
 
+#: ruamel's words for a quote left open: it notices only at the end of the file.
+_UNCLOSED_QUOTE = "found unexpected end of stream"
 #: ruamel's wording for common mistakes, with a hint an author can act on.
 _SYNTAX_HINTS = (
     (
@@ -365,8 +370,8 @@ _SYNTAX_HINTS = (
         "expected 'key: value' here: check the indentation, or a quote that is not closed",
     ),
     (
-        "found unexpected end of stream",
-        "the file ends inside a quoted value: a quote is not closed",
+        _UNCLOSED_QUOTE,
+        "this quote is not closed: the file ends inside the quoted value",
     ),
     ("found undefined tag handle", "unknown '!' tag: put quotes around values that start with '!'"),
     ("expected <block end>, but found", "the indentation does not line up with the lines above"),
@@ -467,8 +472,12 @@ class _Builder:
 
     def _syntax_error(self, exc: MarkedYAMLError) -> YamlError:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + self.offset if mark is not None else None
         problem = str(exc.problem or exc.context or "syntax error")
+        if _UNCLOSED_QUOTE in problem and exc.context_mark is not None:
+            # The parser stops at the end of the file; the author has to look where the
+            # quote was opened.
+            mark = exc.context_mark
+        line = mark.line + self.offset if mark is not None else None
         for needle, hint in _SYNTAX_HINTS:
             if needle in problem:
                 problem = hint
@@ -483,6 +492,7 @@ class _Builder:
         """Build the single document; returns it and the line spans of multi-line scalars."""
         spans: list[tuple[int, int]] = []
         root: Any = _NOTHING
+        root_line: int | None = None  # where the top-level value starts, after any comments
         stack: list[_Open] = []  # the mappings and lists still open, innermost last
         documents = 0
         for event in _events(self.text):
@@ -498,14 +508,14 @@ class _Builder:
                 if stack:
                     self._place(stack, value, line)
                 else:
-                    root = value
+                    root, root_line = value, line
             elif kind in ("MappingStartEvent", "SequenceStartEvent"):
                 self._open(event, kind, line, stack)
             elif kind in ("MappingEndEvent", "SequenceEndEvent"):
                 done = stack.pop()
                 self._place(stack, done.value, done.line)
                 if not stack:
-                    root = done.value
+                    root, root_line = done.value, done.line
             elif kind == "AliasEvent":
                 raise self.fail(
                     line,
@@ -519,7 +529,7 @@ class _Builder:
             raise self.fail(None, None, "file is empty (it has only comments)")
         if not isinstance(root, dict):
             raise self.fail(
-                self.offset,
+                root_line or self.offset,
                 None,
                 f"the file must be a mapping of fields (key: value) at the top level, not {_kind(root)}",
             )

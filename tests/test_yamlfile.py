@@ -187,7 +187,7 @@ BILLION_LAUGHS = (
 BAD_YAML: list[tuple[str, bytes, int | None, str | None, str]] = [
     ("colon in value", b"title: Outage: payments\n", 1, None, "':' is not allowed here"),
     ("unclosed flow list", b"went_well: [a, b\nsummary: x\n", 2, None, "not valid YAML"),
-    ("unclosed quote", b'title: "Outage\nseverity: P1\n', 3, None, "quote is not closed"),
+    ("unclosed quote", b'title: "Outage\nseverity: P1\n', 1, None, "quote is not closed"),
     ("bad indentation", b"impact:\n  minutes: 5\n users: 3\n", 3, None, "indentation"),
     ("tab indentation", b"impact:\n\tminutes: 5\n", 2, None, "tab is used for indentation"),
     ("tab after spaces", b"impact:\n  minutes: 5\n  \tusers: 3\n", 3, None, "tab"),
