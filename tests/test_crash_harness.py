@@ -33,7 +33,7 @@ from connectors.base import ItemKey
 from connectors.markers import find_item_marker
 from tests.e2e import World, make_world
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 
 RUNS = int(os.environ.get("PMSYNC_CRASH_RUNS", "200"))
 ROOT = Path(__file__).resolve().parents[1]

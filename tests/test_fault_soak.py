@@ -22,7 +22,7 @@ from connectors.markers import find_item_marker
 from connectors.retry import RetryPolicy
 from tests.e2e import World, make_world
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 ROOT = Path(__file__).resolve().parents[1]
 FAULT_RATE = 0.2
