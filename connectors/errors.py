@@ -8,10 +8,12 @@ into them.
 from __future__ import annotations
 
 import base64
+import re
 import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from urllib.parse import quote, quote_plus
 
 import requests
 import urllib3.exceptions
@@ -137,6 +139,12 @@ def from_requests(exc: requests.RequestException, what: str, where: str = "") ->
     return TransientError(f"{what} failed ({type(exc).__name__})")
 
 
+#: Shapes of GitHub credentials (tokens, installation tokens, JWTs), scrubbed from any text
+#: the worker shows: an installation token is made by GitHub, so no setting holds it. No word
+#: boundary in front, so that a URL-quoted header (``token%20ghs_...``) is caught too.
+GITHUB_SECRET = re.compile(r"(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{20,}|eyJ[\w-]+\.[\w-]+\.[\w-]+)")
+
+
 def secret_forms(token: str, email: str | None = None) -> list[str]:
     """The token, and how it travels in a Basic ``Authorization`` header, so a tracker that
     echoes the request back in an error cannot make us repeat it."""
@@ -146,9 +154,18 @@ def secret_forms(token: str, email: str | None = None) -> list[str]:
     return forms
 
 
+def secret_variants(secrets: Iterable[str]) -> list[str]:
+    """Each secret as it is and as it reads URL-quoted (a tracker or proxy repeating a header
+    or a URL often quotes it: ``Basic%20...%3D``), longest first, so a longer form is
+    replaced before a shorter one inside it. Short values are left out: they would redact
+    ordinary words, and real tokens are long."""
+    forms = {form for s in secrets if len(s) >= 6 for form in (s, quote(s), quote(s, safe=""), quote_plus(s))}
+    return sorted(forms, key=len, reverse=True)
+
+
 def scrub(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret replaced by ``[redacted]``."""
-    for secret in sorted((s for s in secrets if len(s) >= 6), key=len, reverse=True):
+    """``text`` with every secret, plain or URL-quoted, replaced by ``[redacted]``."""
+    for secret in secret_variants(secrets):
         text = text.replace(secret, "[redacted]")
     return text
 

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from github import Auth, GithubIntegration
 
 from connectors.base import MisconfiguredError
-
-#: Shapes of GitHub credentials (tokens, installation tokens, JWTs), scrubbed from any text
-#: the worker shows: an installation token is made by GitHub, so no setting holds it.
-GITHUB_SECRET = re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{20,}|eyJ[\w-]+\.[\w-]+\.[\w-]+)")
 
 
 @dataclass(frozen=True)

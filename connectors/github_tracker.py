@@ -37,8 +37,8 @@ from connectors.base import (
     UnexpectedAnswer,
 )
 from connectors.edge import CallEdge, VendorError
-from connectors.errors import secret_forms
-from connectors.github_auth import GITHUB_SECRET, GitHubAppLogin, github_auth
+from connectors.errors import GITHUB_SECRET, secret_forms
+from connectors.github_auth import GitHubAppLogin, github_auth
 from connectors.github_rules import DEFAULT_RULES, GitHubRepoRules, milestone_title
 from connectors.markers import TRACKING_LABEL, closes_with, find_item_marker, item_marker
 from connectors.pacing import ContentPacer

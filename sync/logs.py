@@ -1,17 +1,23 @@
 """Logging: structlog to standard error, human-readable or JSON, with secrets scrubbed.
 
-Every string in every event is scrubbed of the configured secret values, so a token that
-slips into an exception message or a URL never reaches the logs.
+Every string in every event is scrubbed of the configured secret values (plain or URL-quoted)
+and of anything shaped like a GitHub credential, so a token that slips into an exception
+message or a URL never reaches the logs. The traceback of an exception no one caught is
+scrubbed the same way.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import traceback
 from collections.abc import Iterable, MutableMapping
+from types import TracebackType
 from typing import Any
 
 import structlog
+
+from connectors.errors import GITHUB_SECRET, secret_variants
 
 REDACTED = "[redacted]"
 
@@ -20,14 +26,20 @@ class Redactor:
     """A structlog processor (and text filter) that replaces secret values."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        # Short values would redact ordinary words; real tokens are long.
-        self.secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
+        # URL-quoted too; short values would redact ordinary words, and real tokens are long.
+        self.secrets = secret_variants(secrets)
 
     def scrub(self, text: str) -> str:
         for secret in self.secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
-        return text
+        # Installation tokens and App JWTs are made by GitHub: no setting holds them.
+        return GITHUB_SECRET.sub(REDACTED, text)
+
+    def excepthook(self, kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        """Print an exception no one caught, scrubbed: its chain holds the client libraries'
+        errors, which quote the tracker's answer and whatever it repeated of the request."""
+        sys.stderr.write(self.scrub("".join(traceback.format_exception(kind, exc, tb))))
 
     def __call__(self, _logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
         for key, value in list(event.items()):
@@ -46,6 +58,11 @@ class _ScrubbingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = self.redactor.scrub(record.getMessage())
         record.args = None
+        if record.exc_info:  # a client library's traceback quotes the tracker's answers
+            record.exc_text = self.redactor.scrub(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = self.redactor.scrub(record.stack_info)
         return True
 
 
@@ -78,4 +95,5 @@ def configure_logging(level: str = "info", fmt: str = "console", secrets: Iterab
     root.handlers[:] = [handler]
     # The client libraries are chatty at INFO; their warnings still come through.
     root.setLevel(max(numeric, logging.WARNING))
+    sys.excepthook = redactor.excepthook
     return redactor

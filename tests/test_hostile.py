@@ -363,3 +363,18 @@ def test_log_scrubbing_knows_the_basic_form_of_the_jira_token() -> None:
 
     settings = Settings(jira_url="https://acme.atlassian.net", jira_email=JIRA_EMAIL, jira_token=JIRA_TOKEN)
     assert base64.b64encode(f"{JIRA_EMAIL}:{JIRA_TOKEN}".encode()).decode() in settings.secrets()
+
+
+def test_a_client_librarys_logged_traceback_is_scrubbed(capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    from sync.logs import configure_logging
+
+    configure_logging(secrets=[GITHUB_TOKEN])
+    try:
+        raise RuntimeError(f"the tracker repeated token {GITHUB_TOKEN}")
+    except RuntimeError:
+        logging.getLogger("github.Requester").exception("request failed")
+    err = capsys.readouterr().err
+    assert "RuntimeError" in err and "[redacted]" in err
+    assert GITHUB_TOKEN not in err
