@@ -135,6 +135,11 @@ class Engine:
             result.skipped = True
             return result
         try:
+            if self.store.reopen_if_replaced():
+                log.warning(
+                    "the state store's file was deleted or replaced; opened it again",
+                    database=self.store.engine.url.database,
+                )
             if dry_run:
                 self._cycle(result)
                 return result

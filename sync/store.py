@@ -15,6 +15,7 @@ and the issue marker then recover).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -261,9 +262,35 @@ class Store:
     """Typed access to the state store. Each method is one short transaction."""
 
     def __init__(self, url: str) -> None:
+        self.url = url
         self.engine = make_engine(url)
         self._create_schema()
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._file = self._file_identity()
+
+    def _file_identity(self) -> tuple[int, int] | None:
+        """The SQLite file's device and inode (None: not a file, or no file there now)."""
+        database = self.engine.url.database
+        if self.engine.dialect.name != "sqlite" or not database or database == ":memory:":
+            return None
+        try:
+            st = os.stat(database)
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino)
+
+    def reopen_if_replaced(self) -> bool:
+        """Open the store again when its SQLite file was deleted or replaced since it was
+        opened: otherwise every write would go to a file no one can read any more. A new,
+        empty store is rebuilt by the next cycle from the markers the issues carry."""
+        if self._file is None or self._file_identity() == self._file:
+            return False
+        self.engine.dispose()
+        self.engine = make_engine(self.url)
+        self._create_schema()
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._file = self._file_identity()
+        return True
 
     def _create_schema(self) -> None:
         """Create the schema or bring it to this code's revision (see :mod:`sync.schema`)."""

@@ -96,6 +96,20 @@ def test_lost_database_is_rebuilt_from_markers(world: World) -> None:
     assert world.issue_count() == 9
 
 
+def test_a_store_deleted_under_a_running_worker_is_opened_again_and_rebuilt(world: World) -> None:
+    engine = world.engine()
+    engine.run_cycle()
+    for path in world.workdir.glob("state.db*"):
+        path.unlink()
+    result = engine.run_cycle()  # the same engine, as in a long-running worker
+    assert kinds(result).count("linked") == 9 and "filed" not in kinds(result)
+    assert world.issue_count() == 9
+    # What the worker wrote is in the file on disk, where status reads it.
+    status = world.cli("status", "--json")
+    assert status.returncode == 0, status.stderr
+    assert '"issue": null' not in status.stdout and "acme/payments#" in status.stdout
+
+
 @pytest.mark.parametrize(
     ("server", "path", "mode"),
     [
