@@ -8,6 +8,7 @@ into them.
 from __future__ import annotations
 
 import base64
+import math
 import re
 import time
 from collections.abc import Iterable, Mapping
@@ -25,6 +26,17 @@ TRANSIENT_STATUSES = frozenset({408, 409, 423, 425, 429, 500, 502, 503, 504})
 GONE_STATUSES = frozenset({404, 410})
 #: A tracker that says "retry after 0" still gets a moment.
 MIN_RETRY_AFTER = 1.0
+#: The longest wait believed: GitHub's and Jira's limits reset within the hour, so a longer
+#: one (a reset in milliseconds, ``inf``, a date years ahead) is a mistake, not a reason to
+#: stop writing for days.
+MAX_RETRY_AFTER = 3600.0
+
+
+def _bounded(seconds: float) -> float:
+    """A wait between MIN_RETRY_AFTER and MAX_RETRY_AFTER (garbage such as NaN: the least)."""
+    if math.isnan(seconds):
+        return MIN_RETRY_AFTER
+    return min(max(seconds, MIN_RETRY_AFTER), MAX_RETRY_AFTER)
 
 
 def retry_after_seconds(headers: Mapping[str, str] | None, now: float | None = None) -> float | None:
@@ -40,11 +52,11 @@ def retry_after_seconds(headers: Mapping[str, str] | None, now: float | None = N
     if "retry-after" in lower:
         value = lower["retry-after"].strip()
         try:
-            return max(float(value), MIN_RETRY_AFTER)
+            return _bounded(float(value))
         except ValueError:
             try:
-                return max(parsedate_to_datetime(value).timestamp() - now, MIN_RETRY_AFTER)
-            except (TypeError, ValueError):
+                return _bounded(parsedate_to_datetime(value).timestamp() - now)
+            except (TypeError, ValueError, OverflowError):
                 return MIN_RETRY_AFTER
     if lower.get("x-ratelimit-remaining") == "0" and "x-ratelimit-reset" in lower:
         value = lower["x-ratelimit-reset"].strip()
@@ -55,7 +67,7 @@ def retry_after_seconds(headers: Mapping[str, str] | None, now: float | None = N
                 reset = datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
             except ValueError:
                 return None
-        return max(reset - now, MIN_RETRY_AFTER)
+        return _bounded(reset - now)
     return None
 
 

@@ -18,6 +18,7 @@ from github.Issue import Issue
 from github.Milestone import Milestone
 from github.Repository import Repository
 
+from connectors import waits
 from connectors.base import (
     CommentRef,
     Deferred,
@@ -111,6 +112,7 @@ class GitHubTracker:
         self._app = app
         self._timeout = max(1, round(timeout))
         self._seconds_between_writes = seconds_between_writes
+        self._last_write = float("-inf")
         self._client: Github | None = None
         self._app_auth: Auth.AppInstallationAuth | None = None
         self._repos: dict[str, Repository] = {}
@@ -145,7 +147,8 @@ class GitHubTracker:
                 timeout=self._timeout,
                 per_page=100,
                 seconds_between_requests=None,
-                seconds_between_writes=self._seconds_between_writes or None,
+                # Writes are spaced in _call instead, with a wait a stop request cuts short.
+                seconds_between_writes=None,
                 # Lazy: no request until an answer is needed, so reading an issue is one GET
                 # and the repository itself is never fetched. Every attribute access that may
                 # complete an object therefore happens inside _call.
@@ -166,11 +169,20 @@ class GitHubTracker:
                 self._edge.call("GET an installation token for the GitHub App", lambda: app_auth.token)
             except PermanentError as exc:
                 raise MisconfiguredError(f"{exc}: {APP_HINT}") from None
-        held = self._pacer.held_for() if write else 0.0
+        if not write:
+            return self._edge.call(what, fn)
+        held = self._pacer.held_for()
         if held > 0:
             # GitHub said to wait: carrying on with writes while limited risks the integration.
             raise Deferred(f"{what} waits {held:.0f}s more, as GitHub asked", retry_after=held)
-        return self._edge.call(what, fn, write=write)
+        # GitHub asks integrations to leave a moment between writes.
+        waits.pause(self._last_write + self._seconds_between_writes - time.monotonic())
+        if waits.stopping():
+            raise Deferred(f"{what} is made in a later cycle: the worker is stopping")
+        try:
+            return self._edge.call(what, fn, write=True)
+        finally:
+            self._last_write = time.monotonic()
 
     # -- helpers -------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from connectors import waits
 from connectors.base import Deferred
+from connectors.errors import MAX_RETRY_AFTER
 
 #: (how many, per how many seconds): GitHub's documented content-creation limits.
 GITHUB_CONTENT_LIMITS: tuple[tuple[int, float], ...] = ((80, 60.0), (500, 3600.0))
@@ -78,5 +79,6 @@ class ContentPacer:
 
     def hold(self, seconds: float) -> None:
         """GitHub answered a limit and asked to wait ``seconds``: no creation before then."""
+        seconds = min(seconds, MAX_RETRY_AFTER) if seconds == seconds else 0.0  # NaN: no hold
         with self._lock:
             self._held_until = max(self._held_until, self._clock() + seconds)

@@ -12,10 +12,12 @@ cycle (``sync --once`` from cron) keeps it too. The decisions are pure functions
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
+
+from connectors.base import Deferred
 
 #: Cycles in a row in which a tracker failed before it is left alone.
 OPEN_AFTER = 3
@@ -37,8 +39,9 @@ class Breaker:
     reason: str = ""
 
     def is_open(self, now: datetime) -> bool:
-        """Whether this cycle must leave the tracker alone."""
-        return self.open_until is not None and now < self.open_until
+        """Whether this cycle must leave the tracker alone. A pause ending further ahead
+        than the longest one (the clock went back, or the store was edited) is over."""
+        return self.open_until is not None and now < self.open_until <= now + MAX_PAUSE
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -56,12 +59,29 @@ class Breaker:
             open_until = datetime.fromisoformat(until) if isinstance(until, str) else None
         except ValueError:
             open_until = None
+        if open_until is not None and open_until.tzinfo is None:
+            open_until = None  # not written by the worker: no pause
         failures = data.get("failures")
         return cls(
             failures=failures if isinstance(failures, int) and failures >= 0 else 0,
             open_until=open_until,
             reason=str(data.get("reason") or ""),
         )
+
+
+class LeftAlone:
+    """Stands in for a tracker whose breaker is open while the plan is carried out: every
+    call is deferred (:class:`Deferred`: nothing sent, tried again in a later cycle), so a
+    report, a move or an edit waits for the pause to end like the reads do."""
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+    def __getattr__(self, name: str) -> Callable[..., NoReturn]:
+        def deferred(*_args: object, **_kwargs: object) -> NoReturn:
+            raise Deferred(self.why)
+
+        return deferred
 
 
 def pause_after(failures: int) -> timedelta:
@@ -84,7 +104,7 @@ def next_breaker(breaker: Breaker, outcome: Outcome, now: datetime, reason: str 
 
 def breakers_from(summary: Mapping[str, Any] | None) -> dict[str, Breaker]:
     """The breakers a cycle's stored summary holds."""
-    raw = (summary or {}).get("breakers")
+    raw = summary.get("breakers") if isinstance(summary, Mapping) else None
     if not isinstance(raw, dict):
         return {}
     return {str(kind): Breaker.from_json(data) for kind, data in raw.items()}

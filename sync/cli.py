@@ -10,7 +10,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -277,11 +277,21 @@ def _status(settings: Settings, console: Console, *, as_json: bool) -> int:
     return EXIT_OK
 
 
-def _probe(engine_trackers: dict[str, object], console: Console, *, strict: bool = True) -> None:
+def _probe(
+    engine_trackers: dict[str, object],
+    console: Console,
+    *,
+    strict: bool = True,
+    left_alone: Mapping[str, str] | None = None,
+) -> None:
     """Check each tracker. A configuration that does not fit a tracker stops start-up;
     with ``strict``, so does any refusal (bad credentials); otherwise the cycle runs and
-    the other trackers' items still sync."""
+    the other trackers' items still sync. A tracker in ``left_alone`` (its circuit breaker
+    is open) is not called."""
     for kind, tracker in engine_trackers.items():
+        if left_alone and kind in left_alone:
+            console.print(f"! {left_alone[kind]}; not checked", markup=False, soft_wrap=True)
+            continue
         try:
             info = tracker.probe()  # type: ignore[attr-defined]
         except MisconfiguredError as exc:
@@ -307,7 +317,7 @@ def _sync(settings: Settings, console: Console, *, dry_run: bool) -> int:
     try:
         # A teams file that does not fit a site (an unknown priority, an ambiguous field)
         # stops here, before anything is filed.
-        _probe(dict(engine.trackers), console, strict=False)
+        _probe(dict(engine.trackers), console, strict=False, left_alone=engine.left_alone())
         result = engine.run_cycle(dry_run=dry_run)
     finally:
         engine.store.close()
@@ -320,7 +330,7 @@ def _run(settings: Settings, console: Console, max_cycles: int | None) -> int:
     from sync.worker import Worker
 
     engine = build_engine(settings)
-    _probe(dict(engine.trackers), console)
+    _probe(dict(engine.trackers), console, left_alone=engine.left_alone())
     try:
         Worker(engine, settings.poll_interval).run(max_cycles=max_cycles)
     finally:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
+from typing import cast
 
 import structlog
 
@@ -14,7 +15,7 @@ from config.teams import Team
 from config.yamlfile import SourceError
 from connectors.base import ItemKey, ItemStatus, Tracker
 from sync.apply import Applier, Event
-from sync.breaker import Breaker, Outcome, breakers_from, next_breaker
+from sync.breaker import Breaker, LeftAlone, Outcome, breakers_from, next_breaker
 from sync.cycle_lock import cycle_lock
 from sync.identity import check_identity
 from sync.loader import load_definitions
@@ -42,6 +43,8 @@ class CycleResult:
     attention: dict[str, str] = field(default_factory=dict)
     postmortems: int = 0
     skipped: bool = False
+    #: Asked to stop before the cycle was through: the rest waits for the next one.
+    stopped: bool = False
     #: Trackers whose circuit breaker is not closed after this cycle.
     breakers: dict[str, Breaker] = field(default_factory=dict)
 
@@ -50,6 +53,7 @@ class CycleResult:
         """True when nothing needs attention: every definition loaded and every call worked."""
         return (
             not self.skipped
+            and not self.stopped
             and not self.definition_errors
             and not self.read_errors
             and not self.attention
@@ -67,6 +71,7 @@ class CycleResult:
             "gone": len(self.attention),
             "actions": len(self.actions),
             **counts,
+            **({"stopped": True} if self.stopped else {}),
         }
 
 
@@ -155,8 +160,26 @@ class Engine:
 
     def _breakers(self) -> dict[str, Breaker]:
         """The circuit breakers as the last finished cycle left them."""
-        last = self.store.last_finished_cycle()
-        return breakers_from(last.summary if last is not None else None)
+        try:
+            last = self.store.last_finished_cycle()
+            return breakers_from(last.summary if last is not None else None)
+        except Exception as exc:  # a breaker never stops the sync: none is open then
+            log.warning("could not read the circuit breakers; taking every tracker as answering", error=str(exc))
+            return {}
+
+    def _left_alone(self, breakers: Mapping[str, Breaker], now: datetime) -> dict[str, str]:
+        return {
+            kind: (
+                f"{kind} failed in {b.failures} cycles in a row, so it is left alone until "
+                f"{b.open_until.astimezone(self.zone):%Y-%m-%d %H:%M} (last: {b.reason})"
+            )
+            for kind, b in breakers.items()
+            if b.open_until is not None and b.is_open(now) and kind in self.trackers
+        }
+
+    def left_alone(self) -> dict[str, str]:
+        """Trackers whose circuit breaker is open now, with why: not to be called."""
+        return self._left_alone(self._breakers(), self.clock())
 
     def _next_breakers(
         self, breakers: Mapping[str, Breaker], seen: Mapping[str, tuple[str, str]], now: datetime
@@ -195,16 +218,8 @@ class Engine:
         definitions = [Definition(lp.postmortem, str(lp.path)) for lp in usable]
         result.postmortems = len(definitions)
 
-        now = self.clock()
         breakers = self._breakers()
-        skip = {
-            kind: (
-                f"{kind} failed in {b.failures} cycles in a row, so it is left alone until "
-                f"{b.open_until.astimezone(self.zone):%Y-%m-%d %H:%M} (last: {b.reason})"
-            )
-            for kind, b in breakers.items()
-            if b.open_until is not None and b.is_open(now) and kind in self.trackers
-        }
+        skip = self._left_alone(breakers, self.clock())
         observations = observe(definitions, self.teams, snapshot, self.trackers, self.should_stop, skip)
         result.read_errors = {str(k): v for k, v in observations.read_errors.items()}
         result.attention = gone_issues(definitions, observations)
@@ -216,15 +231,21 @@ class Engine:
             return
 
         cycle_id = self.store.start_cycle(result.started_at)
+        # A tracker whose breaker is open is not written to either: its actions wait.
+        trackers = {
+            kind: cast(Tracker, LeftAlone(skip[kind])) if kind in skip else tracker
+            for kind, tracker in self.trackers.items()
+        }
         applier = Applier(
             self.store,
-            self.trackers,
+            trackers,
             {d.postmortem.id: d.postmortem for d in definitions},
             self.reports_dir,
             self.clock,
             self.zone,
         )
         result.events = applier.apply(result.actions, self.should_stop)
+        result.stopped = self.should_stop()  # then not every read or action may have been made
         self.store.record_item_errors(dict(observations.read_errors))
         result.finished_at = self.clock()
         result.breakers = self._next_breakers(breakers, observations.trackers, result.finished_at)

@@ -100,5 +100,7 @@ def summary_line(result: CycleResult) -> str:
         parts.append(plural(len(result.attention), "issue") + " gone from the tracker")
     if result.definition_errors:
         parts.append(plural(len(result.definition_errors), "definition problem"))
+    if result.stopped:
+        parts.append("stopped before the end; the next cycle does the rest")
     head = "OK" if result.ok else "Needs attention"
     return f"{head}: " + "; ".join(parts) + "."

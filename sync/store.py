@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -60,6 +60,27 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class CycleSummary(TypeDecorator[dict[str, Any]]):
+    """A cycle's summary (JSON). One that cannot be read (edited by hand, half-written on a
+    damaged disk) reads as empty: the summary is a report, never a reason for cycles or
+    ``status`` to fail."""
+
+    impl = JSON
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], dict[str, Any]]:
+        decode = self.impl_instance.result_processor(dialect, coltype)
+
+        def process(value: Any) -> dict[str, Any]:
+            try:
+                out = decode(value) if decode is not None else value
+            except ValueError:
+                return {}
+            return out if isinstance(out, dict) else {}
+
+        return process
 
 
 class Base(DeclarativeBase):
@@ -129,7 +150,7 @@ class CycleRow(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     ok: Mapped[bool] = mapped_column(Boolean, default=False)
-    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    summary: Mapped[dict[str, Any]] = mapped_column(CycleSummary, default=dict)
 
 
 # -- read-only snapshots handed to the pure planner ---------------------------------------

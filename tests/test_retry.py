@@ -34,6 +34,12 @@ NOW = 1_700_000_000.0
         ({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": datetime.fromtimestamp(NOW + 45, UTC).isoformat()}, 45.0),
         ({"X-RateLimit-Remaining": "12", "X-RateLimit-Reset": str(int(NOW + 90))}, None),  # not exhausted
         ({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(NOW - 5))}, 1.0),
+        ({"Retry-After": "99999999"}, 3600.0),  # never believed beyond an hour
+        ({"Retry-After": "inf"}, 3600.0),
+        ({"Retry-After": "nan"}, 1.0),
+        ({"Retry-After": "-5"}, 1.0),
+        ({"Retry-After": "Fri, 31 Dec 9999 23:59:59 GMT"}, 3600.0),
+        ({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(NOW * 1000))}, 3600.0),  # milliseconds
     ],
 )
 def test_retry_after(headers: dict[str, str] | None, expected: float | None) -> None:

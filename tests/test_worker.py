@@ -179,3 +179,45 @@ def test_sigterm_during_a_trackers_retry_after_stops_the_worker_at_once(world: W
 
 def _github_issues(world: World) -> int:
     return sum(len(world.emulator.github_issues(repo)) for repo in ("acme/payments", "acme/edge"))
+
+
+def test_sigterm_during_the_pause_between_github_writes_stops_the_worker_at_once(world: World) -> None:
+    env = world.env()
+    env["PMSYNC_POLL_INTERVAL"] = "5"
+    env["PMSYNC_GITHUB_SECONDS_BETWEEN_WRITES"] = "60"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sync.cli", "run"],
+        env=env,
+        cwd=world.workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(
+            r.method == "POST" for r in world.emulator.request_log if r.server == "github"
+        ):
+            time.sleep(0.1)
+        time.sleep(0.5)  # now in the minute between two GitHub writes
+        writes_before = sum(1 for r in world.emulator.request_log if r.server == "github" and r.method != "GET")
+        proc.send_signal(signal.SIGTERM)
+        stopped_at = time.monotonic()
+        _, err = proc.communicate(timeout=20)
+        took = time.monotonic() - stopped_at
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert took < 10, f"the worker sat through the pause between writes ({took:.1f}s)"
+    writes_after = sum(1 for r in world.emulator.request_log if r.server == "github" and r.method != "GET")
+    assert writes_after == writes_before  # nothing written after the stop request
+
+
+def test_github_writes_are_spaced_as_configured(world: World, monkeypatch: Any) -> None:
+    from connectors import waits
+
+    pauses: list[float] = []
+    monkeypatch.setattr(waits, "pause", lambda seconds: pauses.append(seconds))
+    world.engine(github_seconds_between_writes=30).run_cycle()
+    assert [p for p in pauses if p > 25], pauses  # each write after the first waited its turn
