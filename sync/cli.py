@@ -309,6 +309,7 @@ def _probe(
 
 def _sync(settings: Settings, console: Console, *, dry_run: bool) -> int:
     from sync.wiring import build_engine
+    from sync.worker import Worker
 
     if dry_run and _sqlite_file_missing(settings.database_url):
         # A dry run changes nothing, not even by creating an empty store.
@@ -318,7 +319,7 @@ def _sync(settings: Settings, console: Console, *, dry_run: bool) -> int:
         # A teams file that does not fit a site (an unknown priority, an ambiguous field)
         # stops here, before anything is filed.
         _probe(dict(engine.trackers), console, strict=False, left_alone=engine.left_alone())
-        result = engine.run_cycle(dry_run=dry_run)
+        result = Worker(engine, settings.poll_interval).run_once(dry_run=dry_run)
     finally:
         engine.store.close()
     print_cycle(result, console)

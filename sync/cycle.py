@@ -171,7 +171,7 @@ class Engine:
         return {
             kind: (
                 f"{kind} failed in {b.failures} cycles in a row, so it is left alone until "
-                f"{b.open_until.astimezone(self.zone):%Y-%m-%d %H:%M} (last: {b.reason})"
+                f"{b.open_until.astimezone(self.zone):%Y-%m-%d %H:%M %Z} (last: {b.reason})"
             )
             for kind, b in breakers.items()
             if b.open_until is not None and b.is_open(now) and kind in self.trackers

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TypeVar
 
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
 
 from config.settings import Settings, SettingsError
 from config.teams import GitHubTeam, JiraTeam, Team, Teams, load_teams
@@ -187,6 +187,11 @@ def open_store(url: str) -> Store:
         ) from None
     except OperationalError as exc:
         raise SettingsError(f"PMSYNC_DATABASE_URL: cannot open the state store ({exc.orig})") from None
+    except DatabaseError as exc:  # not a database at all, or a damaged one
+        raise SettingsError(
+            f"PMSYNC_DATABASE_URL: the state store cannot be read ({exc.orig}). Restore it from a backup, "
+            "or move it aside: a new store is rebuilt from the markers the issues carry"
+        ) from None
     except SchemaError as exc:
         raise SettingsError(f"PMSYNC_DATABASE_URL: {exc}") from None
 

@@ -15,9 +15,13 @@ import schedule
 import structlog
 
 from connectors import waits
-from sync.cycle import Engine
+from sync.cycle import CycleResult, Engine
 
 log = structlog.get_logger(__name__)
+
+#: Items not read or not filed named in the log per cycle (a tracker that is down would
+#: otherwise fill it with one line per item).
+LOGGED_PER_CYCLE = 20
 
 
 class Worker:
@@ -33,6 +37,17 @@ class Worker:
         self.cycles += 1
         try:
             result = self.engine.run_cycle()
+            # No terminal shows what a cycle did here: the log says it, one line each.
+            for event in result.events:
+                if event.kind != "error":  # failures are logged where they happen
+                    log.info(event.message, what=event.kind, subject=event.subject, url=event.url)
+            unread = sorted(result.read_errors.items())
+            for subject, why in unread[:LOGGED_PER_CYCLE]:
+                log.warning("not read or not filed", subject=subject, why=why)
+            if len(unread) > LOGGED_PER_CYCLE:
+                log.warning("more items not read or not filed", count=len(unread) - LOGGED_PER_CYCLE)
+            for subject, why in sorted(result.attention.items()):
+                log.warning("gone from the tracker", subject=subject, why=why)
             if not result.ok:
                 log.warning("cycle finished with problems", **result.summary())
         except Exception:
@@ -47,6 +62,17 @@ class Worker:
         log.info("stopping after the action in flight", signal=signum)
         self.stopping.set()
         waits.interrupt()  # a tracker's Retry-After is not waited out
+
+    def run_once(self, *, dry_run: bool = False) -> CycleResult:
+        """One cycle (``sync --once``), stopped by SIGTERM or Ctrl-C as ``run`` is: after the
+        action in flight, the rest left for the next cycle."""
+        previous = {sig: signal.signal(sig, self.stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            return self.engine.run_cycle(dry_run=dry_run)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            waits.resume()
 
     def run(self, max_cycles: int | None = None) -> None:
         previous = {sig: signal.signal(sig, self.stop) for sig in (signal.SIGTERM, signal.SIGINT)}

@@ -183,3 +183,15 @@ def test_the_demo_reaches_the_end_on_either_jira(jira: str, tmp_path: Path) -> N
     assert ("Jira Cloud" if jira == "cloud" else "Jira Data Center") in text
     assert "filed 9" in text and "report posted on acme/payments#1" in text
     assert "nothing changed in the trackers" in text and "Demo finished." in text
+
+
+@pytest.mark.parametrize("content", [b"garbage, not a database\n", b"SQLite format 3\x00" + b"\x00" * 200])
+@pytest.mark.parametrize("command", [("status",), ("sync", "--once")])
+def test_a_damaged_state_store_is_a_configuration_error_not_a_traceback(
+    world: World, content: bytes, command: tuple[str, ...]
+) -> None:
+    (world.workdir / "state.db").write_bytes(content)
+    out = world.cli(*command)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "PMSYNC_DATABASE_URL" in out.stderr and "cannot be read" in out.stderr
+    assert "Traceback" not in out.stderr

@@ -221,3 +221,32 @@ def test_github_writes_are_spaced_as_configured(world: World, monkeypatch: Any) 
     monkeypatch.setattr(waits, "pause", lambda seconds: pauses.append(seconds))
     world.engine(github_seconds_between_writes=30).run_cycle()
     assert [p for p in pauses if p > 25], pauses  # each write after the first waited its turn
+
+
+def test_sync_once_stops_after_the_action_in_flight_on_sigterm(world: World) -> None:
+    world.emulator.faults.add(mode="delay", method="POST", path=r"^/rest/api/3/issue$", server="jira", delay=2.0)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sync.cli", "sync", "--once"],
+        env=world.env(),
+        cwd=world.workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(
+            r.method == "POST" for r in world.emulator.request_log if r.server == "jira"
+        ):
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)  # while the slow create is in flight
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1, out + err
+    assert "stopped before the end" in out and "Traceback" not in err
+    assert 1 <= world.issue_count() < 9  # the create in flight was finished and recorded
+    again = world.cli("sync", "--once")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert world.issue_count() == 9

@@ -46,6 +46,17 @@ other paths answer as Enterprise Server's web pages. To sign in as a GitHub App,
 start with --github-app-id 12345 --github-app-public-key app.pub, and give postmortem-sync
 PMSYNC_GITHUB_APP_ID=12345 and PMSYNC_GITHUB_APP_PRIVATE_KEY="$(cat app.pem)" instead of a token.
 Resolutions: Done, Won't Do, Won't Fix, Duplicate, Cannot Reproduce, Declined.
+Faults, to see what the worker does when a tracker misbehaves (each rule matches requests by
+server, method and a path regex, for "times" requests or, with null, until removed):
+  curl -X POST $JIRA_URL/_emulator/faults -d '{"server": "jira", "status": 503, "times": null}'
+  curl -X POST $GITHUB_URL/_emulator/faults \\
+       -d '{"server": "github", "method": "POST", "path": "/issues$", "status": 429, "retry_after": 20}'
+  curl -X DELETE $JIRA_URL/_emulator/faults      # every rule gone, the tracker answers again
+Modes ("mode", default "status": answer "status" without acting): "commit_then_fail" (act,
+then answer "status"), "commit_then_drop" (act, then close the connection unanswered),
+"commit_then_delay" (act, answer after "delay" seconds), "reset" (close the connection
+without acting), "html" (a sign-in page with 200, as a single sign-on proxy answers), "delay"
+(answer normally after "delay" seconds). --fault-rate fails that share of all requests at random.
 Every route: python -c "import connectors.emulator.control as c; print(c.__doc__)"
 
 Point postmortem-sync at it with PMSYNC_GITHUB_URL=$GITHUB_URL, PMSYNC_GITHUB_TOKEN,
