@@ -166,6 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         configure_logging(settings.log_level, settings.log_format, settings.secrets())
         if args.command == "validate":
+            if args.teams is not None and not args.teams.is_file():
+                raise SettingsError(f"--teams: {args.teams} is not a file; give the teams file the worker uses")
             return _validate(args.paths or [settings.postmortems_dir], args.teams or settings.teams_file, console)
         if args.command == "status":
             return _status(settings, console, as_json=args.json)
@@ -236,6 +238,10 @@ def _validate(paths: Sequence[Path], teams_file: Path, console: Console) -> int:
     for error in result.errors:
         console.print(f"✗ {error}", soft_wrap=True, markup=False)
     bad = len(result.errors) + len(missing)
+    if not bad and not result.postmortems:
+        where = ", ".join(str(p) for p in paths)
+        console.print(f"No definitions found in {where} (*.yaml, *.yml and *.md files).", markup=False, soft_wrap=True)
+        return EXIT_PROBLEMS
     console.print(f"{len(result.postmortems)} valid, {bad} problem{'s' if bad != 1 else ''}.")
     return EXIT_PROBLEMS if bad else EXIT_OK
 

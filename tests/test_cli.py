@@ -195,3 +195,15 @@ def test_a_damaged_state_store_is_a_configuration_error_not_a_traceback(
     assert out.returncode == 2, out.stdout + out.stderr
     assert "PMSYNC_DATABASE_URL" in out.stderr and "cannot be read" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_validate_refuses_a_teams_file_given_but_missing(world: World) -> None:
+    out = world.cli("validate", "--teams", str(world.workdir / "nope.yaml"), str(world.postmortems))
+    assert out.returncode == 2 and "--teams" in out.stderr and "nope.yaml" in out.stderr
+
+
+def test_validate_says_when_a_folder_holds_no_definitions(world: World) -> None:
+    empty = world.workdir / "empty"
+    empty.mkdir()
+    out = world.cli("validate", str(empty))
+    assert out.returncode == 1 and "No definitions found" in out.stdout

@@ -365,6 +365,7 @@ def test_log_scrubbing_knows_the_basic_form_of_the_jira_token() -> None:
     assert base64.b64encode(f"{JIRA_EMAIL}:{JIRA_TOKEN}".encode()).decode() in settings.secrets()
 
 
+@pytest.mark.usefixtures("isolated_logging")
 def test_a_client_librarys_logged_traceback_is_scrubbed(capsys: pytest.CaptureFixture[str]) -> None:
     import logging
 
