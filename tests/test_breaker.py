@@ -51,16 +51,7 @@ def test_breakers_survive_the_summary_round_trip_and_bad_data() -> None:
 
 def test_a_tracker_that_keeps_failing_is_left_alone_and_tried_again_later(world: World) -> None:
     emu = world.emulator
-    engine = world.engine()
-    for tracker in engine.trackers.values():
-        tracker._edge.retry = RetryPolicy(attempts=2, base=0.01)  # type: ignore[attr-defined]
-    clock = [datetime.now(UTC)]
-    engine.clock = lambda: clock[0]
-    engine.run_cycle()
-    emu.faults.add(mode="status", status=503, server="github", times=None)
-    for _ in range(3):
-        clock[0] += timedelta(minutes=1)
-        engine.run_cycle()
+    engine, clock = _open_github_breaker(world)
     # Three failed cycles: GitHub is left alone; Jira goes on.
     path = world.postmortems / "inc-2024-042-payment-pipeline.yaml"
     path.write_text(

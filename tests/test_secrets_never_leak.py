@@ -28,7 +28,6 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 import pytest
-import structlog
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -678,13 +677,12 @@ def test_a_github_app_key_and_the_tokens_it_buys_never_leak(tmp_path: Path) -> N
         world.emulator.stop()
 
 
+@pytest.mark.usefixtures("isolated_logging")
 def test_in_process_runs_log_and_raise_nothing_secret(
     cloud: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The engine in this process: its logs (captured), its results, and the exceptions the
     trackers raise and that escape a cycle, as the worker and the interpreter print them."""
-    import logging
-
     import sync.apply
     from sync.worker import Worker as Loop
 
@@ -692,49 +690,41 @@ def test_in_process_runs_log_and_raise_nothing_secret(
     wires = wire_up(world)
     faults = world.emulator.faults
     overrides = {"jira_token": JIRA_CLOUD_TOKEN, "github_token": GITHUB_TOKEN}
-    root = logging.getLogger()
-    monkeypatch.setattr(root, "handlers", list(root.handlers))
-    monkeypatch.setattr(root, "level", root.level)
-    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
-    saved = structlog.get_config()
-    try:
-        configure_logging("debug", "json", world.settings(**overrides).secrets())
-        engine = world.engine(grace=0, **overrides)
+    configure_logging("debug", "json", world.settings(**overrides).secrets())
+    engine = world.engine(grace=0, **overrides)
 
-        faults.add(server="jira", mode="status", status=403, method="POST", path=r"/issue$", times=None)
-        faults.add(server="github", mode="status", status=401, method="POST", path=r"/issues$", times=2)
-        faults.add(server="github", mode="reset", method="POST", path=r"/issues$", times=1)
-        result = engine.run_cycle()
-        ok = result.ok
-        assert not ok
-        outputs.add("the cycle's events", repr(result.events))
-        outputs.add("the cycle's read errors", repr(result.read_errors))
+    faults.add(server="jira", mode="status", status=403, method="POST", path=r"/issue$", times=None)
+    faults.add(server="github", mode="status", status=401, method="POST", path=r"/issues$", times=2)
+    faults.add(server="github", mode="reset", method="POST", path=r"/issues$", times=1)
+    result = engine.run_cycle()
+    ok = result.ok
+    assert not ok
+    outputs.add("the cycle's events", repr(result.events))
+    outputs.add("the cycle's read errors", repr(result.read_errors))
 
-        faults.add(server="jira", mode="status", status=500, method="GET", path=r"/issue/", times=None)
-        raised: list[TrackerError] = []
-        for tracker, ref in (
-            ("jira", IssueRef("jira", "PLAT", "PLAT-1", "10000", "")),
-            ("github", IssueRef("github", "acme/payments", "acme/payments#1", "1", "")),
-        ):
-            if tracker == "github":
-                faults.add(server="github", mode="status", status=403, method="GET", path=r"/issues/1$", times=None)
-            with pytest.raises(TrackerError) as info:
-                engine.trackers[tracker].get_issue(ref)
-            raised.append(info.value)
-            outputs.add(f"the {tracker} error raised", f"{info.value}\n{info.value!r}\n{info.value.args!r}")
+    faults.add(server="jira", mode="status", status=500, method="GET", path=r"/issue/", times=None)
+    raised: list[TrackerError] = []
+    for tracker, ref in (
+        ("jira", IssueRef("jira", "PLAT", "PLAT-1", "10000", "")),
+        ("github", IssueRef("github", "acme/payments", "acme/payments#1", "1", "")),
+    ):
+        if tracker == "github":
+            faults.add(server="github", mode="status", status=403, method="GET", path=r"/issues/1$", times=None)
+        with pytest.raises(TrackerError) as info:
+            engine.trackers[tracker].get_issue(ref)
+        raised.append(info.value)
+        outputs.add(f"the {tracker} error raised", f"{info.value}\n{info.value!r}\n{info.value.args!r}")
 
-        # A bug lets an exception escape the cycle: the worker logs it, the CLI lets it go.
-        def _failed(self: object, action: object, message: str) -> None:
-            raise RuntimeError("a bug while recording a failed action")
+    # A bug lets an exception escape the cycle: the worker logs it, the CLI lets it go.
+    def _failed(self: object, action: object, message: str) -> None:
+        raise RuntimeError("a bug while recording a failed action")
 
-        monkeypatch.setattr(sync.apply.Applier, "_failed", _failed)
-        Loop(engine, 5).cycle()
-        with pytest.raises(RuntimeError) as escaped:
-            engine.run_cycle()
-        engine.store.close()
-        sys.excepthook(escaped.type, escaped.value, escaped.tb)
-    finally:
-        structlog.configure(**saved)
+    monkeypatch.setattr(sync.apply.Applier, "_failed", _failed)
+    Loop(engine, 5).cycle()
+    with pytest.raises(RuntimeError) as escaped:
+        engine.run_cycle()
+    engine.store.close()
+    sys.excepthook(escaped.type, escaped.value, escaped.tb)
     logs = capsys.readouterr()
     outputs.add("the logs (standard error)", logs.err)
     outputs.add("standard output", logs.out)

@@ -7,10 +7,13 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from connectors.emulator import RequestRecord
 from sync.cycle import CycleResult
 from sync.worker import Worker
 from tests.e2e import World, make_world
@@ -142,37 +145,14 @@ def test_a_long_cycle_is_followed_by_one_cycle_an_interval_later_never_a_burst()
 
 
 def test_sigterm_during_a_trackers_retry_after_stops_the_worker_at_once(world: World) -> None:
-    env = world.env()
-    env["PMSYNC_POLL_INTERVAL"] = "5"
     # Every GitHub issue creation is refused with a 25-second Retry-After, which the retry
     # layer accepts to wait (it is under its 30-second cap).
     world.emulator.faults.add(method="POST", path=r"/issues$", server="github", status=429, retry_after=25, times=None)
     github_issues_before = _github_issues(world)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sync.cli", "run"],
-        env=env,
-        cwd=world.workdir,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not any(
-            r.status == 429 for r in world.emulator.request_log if r.method == "POST"
-        ):
-            time.sleep(0.1)
-        time.sleep(0.5)  # now waiting out the Retry-After
-        proc.send_signal(signal.SIGTERM)
-        stopped_at = time.monotonic()
-        _, err = proc.communicate(timeout=20)
-        took = time.monotonic() - stopped_at
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err
-    assert "worker stopped" in err
-    assert took < 10, f"the worker sat through the tracker's wait ({took:.1f}s)"
+    stopped = _sigterm(world, ["run"], when=lambda r: r.method == "POST" and r.status == 429)
+    assert stopped.returncode == 0, stopped.err
+    assert "worker stopped" in stopped.err
+    assert stopped.took < 10, f"the worker sat through the tracker's wait ({stopped.took:.1f}s)"
     # The refused creation was not made, and no other was started after the stop request.
     assert _github_issues(world) == github_issues_before
 
@@ -182,36 +162,21 @@ def _github_issues(world: World) -> int:
 
 
 def test_sigterm_during_the_pause_between_github_writes_stops_the_worker_at_once(world: World) -> None:
-    env = world.env()
-    env["PMSYNC_POLL_INTERVAL"] = "5"
-    env["PMSYNC_GITHUB_SECONDS_BETWEEN_WRITES"] = "60"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sync.cli", "run"],
-        env=env,
-        cwd=world.workdir,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    writes: list[int] = []
+    stopped = _sigterm(
+        world,
+        ["run"],
+        when=lambda r: r.server == "github" and r.method == "POST",
+        before=lambda: writes.append(_github_writes(world)),
+        PMSYNC_GITHUB_SECONDS_BETWEEN_WRITES="60",
     )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not any(
-            r.method == "POST" for r in world.emulator.request_log if r.server == "github"
-        ):
-            time.sleep(0.1)
-        time.sleep(0.5)  # now in the minute between two GitHub writes
-        writes_before = sum(1 for r in world.emulator.request_log if r.server == "github" and r.method != "GET")
-        proc.send_signal(signal.SIGTERM)
-        stopped_at = time.monotonic()
-        _, err = proc.communicate(timeout=20)
-        took = time.monotonic() - stopped_at
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err
-    assert took < 10, f"the worker sat through the pause between writes ({took:.1f}s)"
-    writes_after = sum(1 for r in world.emulator.request_log if r.server == "github" and r.method != "GET")
-    assert writes_after == writes_before  # nothing written after the stop request
+    assert stopped.returncode == 0, stopped.err
+    assert stopped.took < 10, f"the worker sat through the pause between writes ({stopped.took:.1f}s)"
+    assert _github_writes(world) == writes[0]  # nothing written after the stop request
+
+
+def _github_writes(world: World) -> int:
+    return sum(1 for r in world.emulator.request_log if r.server == "github" and r.method != "GET")
 
 
 def test_github_writes_are_spaced_as_configured(world: World, monkeypatch: Any) -> None:
@@ -225,9 +190,39 @@ def test_github_writes_are_spaced_as_configured(world: World, monkeypatch: Any) 
 
 def test_sync_once_stops_after_the_action_in_flight_on_sigterm(world: World) -> None:
     world.emulator.faults.add(mode="delay", method="POST", path=r"^/rest/api/3/issue$", server="jira", delay=2.0)
+    # SIGTERM while the slow create is in flight.
+    stopped = _sigterm(world, ["sync", "--once"], when=lambda r: r.server == "jira" and r.method == "POST", settle=0)
+    assert stopped.returncode == 1, stopped.out + stopped.err
+    assert "stopped before the end" in stopped.out and "Traceback" not in stopped.err
+    assert 1 <= world.issue_count() < 9  # the create in flight was finished and recorded
+    again = world.cli("sync", "--once")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert world.issue_count() == 9
+
+
+@dataclass
+class Stopped:
+    returncode: int
+    out: str
+    err: str
+    #: Seconds from SIGTERM to the process's exit.
+    took: float
+
+
+def _sigterm(
+    world: World,
+    args: list[str],
+    when: Callable[[RequestRecord], bool],
+    settle: float = 0.5,
+    before: Callable[[], object] = lambda: None,
+    **settings: str,
+) -> Stopped:
+    """Start ``postmortem-sync ARGS``, wait for a request ``when`` matches, then ``settle``
+    seconds, then send SIGTERM and wait for the process to end."""
+    env = {**world.env(), "PMSYNC_POLL_INTERVAL": "5", **settings}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sync.cli", "sync", "--once"],
-        env=world.env(),
+        [sys.executable, "-m", "sync.cli", *args],
+        env=env,
         cwd=world.workdir,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -235,18 +230,14 @@ def test_sync_once_stops_after_the_action_in_flight_on_sigterm(world: World) -> 
     )
     try:
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not any(
-            r.method == "POST" for r in world.emulator.request_log if r.server == "jira"
-        ):
+        while time.monotonic() < deadline and not any(when(r) for r in world.emulator.request_log):
             time.sleep(0.05)
-        proc.send_signal(signal.SIGTERM)  # while the slow create is in flight
+        time.sleep(settle)
+        before()
+        proc.send_signal(signal.SIGTERM)
+        stopped_at = time.monotonic()
         out, err = proc.communicate(timeout=20)
+        return Stopped(proc.returncode, out, err, time.monotonic() - stopped_at)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 1, out + err
-    assert "stopped before the end" in out and "Traceback" not in err
-    assert 1 <= world.issue_count() < 9  # the create in flight was finished and recorded
-    again = world.cli("sync", "--once")
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert world.issue_count() == 9
