@@ -248,7 +248,12 @@ class Engine:
         result.stopped = self.should_stop()  # then not every read or action may have been made
         self.store.record_item_errors(dict(observations.read_errors))
         result.finished_at = self.clock()
-        result.breakers = self._next_breakers(breakers, observations.trackers, result.finished_at)
+        # A stop request cuts retries short: what the trackers did then says nothing of them.
+        result.breakers = (
+            dict(breakers)
+            if result.stopped
+            else self._next_breakers(breakers, observations.trackers, result.finished_at)
+        )
         summary = {
             **result.summary(),
             "definition_problems": [str(e) for e in result.definition_errors[:20]],

@@ -178,3 +178,18 @@ def test_an_unreadable_cycle_summary_stops_neither_cycles_nor_status(world: Worl
     assert again.returncode == 0, again.stdout + again.stderr
     status = world.cli("status")
     assert status.returncode == 0 and "Traceback" not in status.stderr
+
+
+def test_a_cycle_cut_short_by_a_stop_request_leaves_the_breakers_as_they_were(world: World) -> None:
+    engine = world.engine()
+    for tracker in engine.trackers.values():
+        tracker._edge.retry = RetryPolicy(attempts=2, base=0.01)  # type: ignore[attr-defined]
+    engine.run_cycle()
+    world.emulator.faults.add(mode="status", status=503, server="github", times=None)
+    engine.run_cycle()
+    assert engine.run_cycle().breakers["github"].failures == 2
+    engine.should_stop = lambda: True  # asked to stop: the cycle ends early
+    stopped = engine.run_cycle()
+    assert stopped.stopped and not stopped.ok
+    assert stopped.breakers["github"].failures == 2 and stopped.breakers["github"].open_until is None
+    engine.store.close()
