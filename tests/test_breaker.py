@@ -188,7 +188,9 @@ def test_a_cycle_cut_short_by_a_stop_request_leaves_the_breakers_as_they_were(wo
     world.emulator.faults.add(mode="status", status=503, server="github", times=None)
     engine.run_cycle()
     assert engine.run_cycle().breakers["github"].failures == 2
-    engine.should_stop = lambda: True  # asked to stop: the cycle ends early
+    seen = len(world.emulator.request_log)
+    # Asked to stop once GitHub failed again: the cycle ends early.
+    engine.should_stop = lambda: any(r.status == 503 for r in world.emulator.request_log[seen:])
     stopped = engine.run_cycle()
     assert stopped.stopped and not stopped.ok
     assert stopped.breakers["github"].failures == 2 and stopped.breakers["github"].open_until is None
