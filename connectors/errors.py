@@ -148,6 +148,9 @@ def from_requests(exc: requests.RequestException, what: str, where: str = "") ->
             place = f" to {where}" if where else ""
             return TransientError(f"{what} could not connect{place} ({type(exc).__name__})", not_processed=True)
         return TransientError(f"{what} lost its connection ({type(exc).__name__})")
+    if isinstance(exc, requests.exceptions.JSONDecodeError):
+        # A proxy's sign-in or error page, or a truncated answer: the outcome is unknown.
+        return TransientError(f"{what} answered something that is not the tracker's JSON (an HTML page?)")
     return TransientError(f"{what} failed ({type(exc).__name__})")
 
 

@@ -213,7 +213,7 @@ class Applier:
                     else f"{action.ref.key} is no longer labelled {action.label!r}"
                 )
                 self.events.append(
-                    Event("overdue" if action.overdue else "on track", str(action.key), said, action.ref.url)
+                    Event("overdue" if action.overdue else "unlabelled", str(action.key), said, action.ref.url)
                 )
             case MoveIssue():
                 tracker = self.trackers[action.ref.tracker]

@@ -23,7 +23,7 @@ _MARKS = {
     "reopened": "↺",
     "waiting": "…",
     "overdue": "⚑",
-    "on track": "⚐",
+    "unlabelled": "⚐",
     "error": "✗",
 }
 #: Bookkeeping actions: the store's copy of the definitions. Counted, not listed, in a dry run.

@@ -219,7 +219,7 @@ def test_overdue_open_issues_carry_the_overdue_label_until_they_close(world: Wor
     assert "overdue" not in kinds(engine.run_cycle())
     emu.github_set_state(repo, number, state="closed", state_reason="completed")
     result = engine.run_cycle()
-    assert kinds(result).count("on track") == 1
+    assert kinds(result).count("unlabelled") == 1
     assert "overdue" not in {label["name"] for label in emu.github_issue(repo, number)["labels"]}
     engine.store.close()
 
@@ -312,7 +312,7 @@ def test_a_withdrawn_item_loses_its_overdue_label(world: World) -> None:
     at = text.index("\n", text.index("    priority: ", text.index("  - id: AI-1")))
     path.write_text(text[:at] + "\n    withdrawn: replaced by the certificate inventory" + text[at:])
     result = engine.run_cycle()
-    assert "withdrawn" in kinds(result) and "on track" in kinds(result)
+    assert "withdrawn" in kinds(result) and "unlabelled" in kinds(result)
     issue = world.emulator.github_issue(repo, number)
     assert (issue["state"], issue["state_reason"]) == ("closed", "not_planned")
     assert "overdue" not in {label["name"] for label in issue["labels"]}

@@ -268,3 +268,9 @@ def test_a_stopping_worker_does_not_wait_out_retry_after() -> None:
         waits.resume()
     assert calls == 1  # no attempt after the stop request
     assert time.monotonic() - started < 5
+
+
+def test_an_answer_that_is_not_json_is_said_plainly_and_its_outcome_unknown() -> None:
+    error = from_requests(requests.exceptions.JSONDecodeError("Expecting value", "<html>", 0), "POST issue in PLAT")
+    assert isinstance(error, TransientError) and not error.not_processed
+    assert "POST issue in PLAT answered something that is not the tracker's JSON" in str(error)
