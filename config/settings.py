@@ -21,6 +21,8 @@ from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from config.validation_messages import plain_message
+
 DEFAULT_SECRETS_DIR = Path("/run/secrets")
 
 
@@ -292,6 +294,6 @@ def _describe(exc: ValidationError) -> str:
     for error in exc.errors(include_input=False, include_url=False):
         loc = ".".join(str(part) for part in error["loc"])
         name = f"PMSYNC_{loc.upper()}" if loc else "settings"
-        message = error["msg"].removeprefix("Value error, ")
+        message = plain_message(error)
         lines.append(f"{name}: {message}" if loc else message)
     return "invalid settings:\n  " + "\n  ".join(lines)

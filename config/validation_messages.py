@@ -97,6 +97,11 @@ def _data_path(data: Any, loc: Sequence[PathPart]) -> FieldPath:
     return tuple(path)
 
 
+def plain_message(detail: Any) -> str:
+    """One pydantic error in plain words, without the value (settings may hold secrets)."""
+    return _message({**detail, "input": ""}, (), None, {})
+
+
 def _message(detail: Any, path: FieldPath, model: type[BaseModel] | None, hints: Mapping[str, str]) -> str:
     kind: str = detail["type"]
     ctx: dict[str, Any] = detail.get("ctx") or {}

@@ -147,3 +147,20 @@ def test_misspelt_setting_names_are_warned_about() -> None:
         "PMSYNC_NOPE_X is not a setting; it is ignored",
         "PMSYNC_TIMEZOME is not a setting (did you mean PMSYNC_TIMEZONE?); it is ignored",
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("PMSYNC_POLL_INTERVAL", "2", "PMSYNC_POLL_INTERVAL: must be 5 or more"),
+        ("PMSYNC_POLL_INTERVAL", "often", "PMSYNC_POLL_INTERVAL: must be a whole number"),
+        ("PMSYNC_LOG_FORMAT", "xml", "PMSYNC_LOG_FORMAT: must be one of: console, json"),
+    ],
+)
+def test_bad_settings_are_said_in_plain_words(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, value: str, said: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as err:
+        load_settings(secrets_dir=tmp_path / "none")
+    assert said in str(err.value) and "Input should" not in str(err.value)
