@@ -386,7 +386,15 @@ class Applier:
         self.events.append(Event("closed", pm_id, f"every action item is finished; report written to {path}"))
 
     def _post(self, action: PostReport, now: datetime) -> None:
-        stored = self.store.snapshot().postmortems[action.postmortem_id]
+        snapshot = self.store.snapshot()
+        stored = snapshot.postmortems[action.postmortem_id]
+        holder = next((i for i in snapshot.items.values() if i.issue_key == action.tracking_issue), None)
+        if holder is not None:
+            # Most likely a number typed wrong: the report belongs on the post-mortem's own issue.
+            raise PermanentError(
+                f"tracking_issue {action.tracking_issue} (in {stored.source_path}) is the issue filed for "
+                f"action item {holder.key}; point tracking_issue at the post-mortem's own issue"
+            )
         path = Path(stored.report_path) if stored.report_path else None
         if path is None or not path.exists():
             # The report file was removed since closing: write it again from the store.

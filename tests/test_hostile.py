@@ -379,3 +379,23 @@ def test_a_client_librarys_logged_traceback_is_scrubbed(capsys: pytest.CaptureFi
     err = capsys.readouterr().err
     assert "RuntimeError" in err and "[redacted]" in err
     assert GITHUB_TOKEN not in err
+
+
+def test_a_tracking_issue_that_is_an_action_items_issue_gets_no_report(world: World) -> None:
+    engine = world.engine()
+    engine.run_cycle()
+    other = issue_of(engine, "INC-2024-031", "AI-4")  # a GitHub issue the worker filed
+    path = world.postmortems / PAYMENT_FILE
+    path.write_text(path.read_text().replace("tracking_issue: acme/payments#1", f"tracking_issue: {other}"))
+    for item in ("AI-1", "AI-2", "AI-3", "AI-4", "AI-5"):
+        key = issue_of(engine, PAYMENT, item)
+        if "#" in key:
+            world.emulator.github_set_state(*github_number(key), state="closed", state_reason="completed")
+        else:
+            world.emulator.jira_transition(key, "Done")
+    result = engine.run_cycle()
+    assert "closed" in kinds(result) and "posted" not in kinds(result)
+    said = " ".join(e.message for e in result.events if e.kind == "error")
+    assert f"tracking_issue {other}" in said and "action item INC-2024-031/AI-4" in said
+    assert world.emulator.github_issue(*github_number(other))["comments"] == 0
+    engine.store.close()
