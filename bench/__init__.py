@@ -1,0 +1,1 @@
+"""Benchmarks of postmortem-sync against the bundled tracker emulator (see bench/README.md)."""
