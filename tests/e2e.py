@@ -11,6 +11,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
 from config.settings import Settings
 from connectors.base import ItemKey
 from connectors.emulator import Emulator
@@ -148,3 +151,17 @@ def github_number(issue_key: str) -> tuple[str, int]:
 
 def kinds(result: CycleResult) -> list[str]:
     return [event.kind for event in result.events]
+
+
+def rsa_key_pair() -> tuple[str, str]:
+    """A new RSA private key (PEM) and its public key (PEM), as a GitHub App is given."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public

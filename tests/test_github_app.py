@@ -8,33 +8,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from connectors.base import ItemStatus
 from connectors.emulator import AppIdentity
 from connectors.emulator.github_app_auth import AppTokens
-from tests.e2e import World, make_world
+from tests.e2e import World, make_world, rsa_key_pair
 
 APP_ID = 424242
 
 
-def _key_pair() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
-
-
 @pytest.fixture(scope="module")
 def keys() -> tuple[str, str]:
-    return _key_pair()
+    return rsa_key_pair()
 
 
 @pytest.fixture
@@ -69,7 +54,7 @@ def test_an_app_installation_files_and_reads_like_a_token(
 
 
 def test_a_key_that_is_not_the_apps_is_told_apart(app_world: World, keys: tuple[str, str]) -> None:
-    other, _ = _key_pair()
+    other, _ = rsa_key_pair()
     out = app_world.cli(
         "sync", "--once", PMSYNC_GITHUB_TOKEN="", PMSYNC_GITHUB_APP_ID=str(APP_ID), PMSYNC_GITHUB_APP_PRIVATE_KEY=other
     )

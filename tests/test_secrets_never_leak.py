@@ -28,13 +28,11 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from connectors.base import IssueRef, TrackerError
 from connectors.emulator import AppIdentity
 from sync.logs import configure_logging
-from tests.e2e import JIRA_EMAIL, PAYMENT, World, make_world
+from tests.e2e import JIRA_EMAIL, PAYMENT, World, make_world, rsa_key_pair
 
 MARKER = "LEAKCANARY"
 GITHUB_TOKEN = "ghp_LEAKCANARYgithub0token0000000000000001"
@@ -323,8 +321,11 @@ class Worker:
         return {**self.world.env(), "TMPDIR": str(tmp), **self.settings, **more}
 
     def cli(self, *args: str, **more: str) -> subprocess.CompletedProcess[str]:
+        return self._run(["-m", "sync.cli", *args], " ".join(["postmortem-sync", *args]), more)
+
+    def _run(self, argv: list[str], name: str, more: dict[str, str]) -> subprocess.CompletedProcess[str]:
         out = subprocess.run(
-            [sys.executable, "-m", "sync.cli", *args],
+            [sys.executable, *argv],
             env=self.env(**more),
             cwd=self.world.workdir,
             capture_output=True,
@@ -332,7 +333,7 @@ class Worker:
             timeout=60,
             check=False,
         )
-        return self.outputs.process(" ".join(["postmortem-sync", *args]), out)
+        return self.outputs.process(name, out)
 
     def run_until(self, says: str, *, boot: str | None = None, **more: str) -> subprocess.CompletedProcess[str]:
         """``run``, stopped with SIGTERM once its log says ``says``; ``boot``: Python code to
@@ -367,16 +368,7 @@ class Worker:
 
     def with_bug(self, *args: str, **more: str) -> subprocess.CompletedProcess[str]:
         """``postmortem-sync ARGS`` with :data:`BUG` in it."""
-        out = subprocess.run(
-            [sys.executable, "-c", BUG, *args],
-            env=self.env(**more),
-            cwd=self.world.workdir,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        return self.outputs.process(" ".join(["postmortem-sync", *args, "(with a bug)"]), out)
+        return self._run(["-c", BUG, *args], " ".join(["postmortem-sync", *args, "(with a bug)"]), more)
 
 
 #: The worker with a bug where it records a failed action: the exception it raises escapes
@@ -582,21 +574,8 @@ def test_a_data_center_personal_access_token_never_leaks(tmp_path: Path) -> None
         world.emulator.stop()
 
 
-def _rsa_pair() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
-
-
 def test_a_github_app_key_and_the_tokens_it_buys_never_leak(tmp_path: Path) -> None:
-    (private, public), (other, _) = _rsa_pair(), _rsa_pair()
+    (private, public), (other, _) = rsa_key_pair(), rsa_key_pair()
     world = make_world(tmp_path / "work", github_app=AppIdentity(APP_ID, public, installation_id=INSTALLATION))
     outputs = Outputs()
     try:

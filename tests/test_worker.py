@@ -58,28 +58,10 @@ def test_engine_never_runs_two_cycles_at_once(tmp_path: Path) -> None:
 
 
 def test_run_stops_cleanly_on_sigterm(world: World) -> None:
-    env = world.env()
-    env["PMSYNC_POLL_INTERVAL"] = "5"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sync.cli", "run"],
-        env=env,
-        cwd=world.workdir,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while world.issue_count() < 9 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert world.issue_count() == 9
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=15)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err
-    assert "worker stopped" in err
+    stopped = _sigterm(world, ["run"], until=lambda: world.issue_count() == 9, settle=0)
+    assert world.issue_count() == 9
+    assert stopped.returncode == 0, stopped.err
+    assert "worker stopped" in stopped.err
 
 
 def test_a_second_process_on_the_same_store_skips_its_cycle(world: World) -> None:
@@ -149,7 +131,7 @@ def test_sigterm_during_a_trackers_retry_after_stops_the_worker_at_once(world: W
     # layer accepts to wait (it is under its 30-second cap).
     world.emulator.faults.add(method="POST", path=r"/issues$", server="github", status=429, retry_after=25, times=None)
     github_issues_before = _github_issues(world)
-    stopped = _sigterm(world, ["run"], when=lambda r: r.method == "POST" and r.status == 429)
+    stopped = _sigterm(world, ["run"], until=_saw(world, lambda r: r.method == "POST" and r.status == 429))
     assert stopped.returncode == 0, stopped.err
     assert "worker stopped" in stopped.err
     assert stopped.took < 10, f"the worker sat through the tracker's wait ({stopped.took:.1f}s)"
@@ -166,7 +148,7 @@ def test_sigterm_during_the_pause_between_github_writes_stops_the_worker_at_once
     stopped = _sigterm(
         world,
         ["run"],
-        when=lambda r: r.server == "github" and r.method == "POST",
+        until=_saw(world, lambda r: r.server == "github" and r.method == "POST"),
         before=lambda: writes.append(_github_writes(world)),
         PMSYNC_GITHUB_SECONDS_BETWEEN_WRITES="60",
     )
@@ -191,7 +173,8 @@ def test_github_writes_are_spaced_as_configured(world: World, monkeypatch: Any) 
 def test_sync_once_stops_after_the_action_in_flight_on_sigterm(world: World) -> None:
     world.emulator.faults.add(mode="delay", method="POST", path=r"^/rest/api/3/issue$", server="jira", delay=2.0)
     # SIGTERM while the slow create is in flight.
-    stopped = _sigterm(world, ["sync", "--once"], when=lambda r: r.server == "jira" and r.method == "POST", settle=0)
+    in_flight = _saw(world, lambda r: r.server == "jira" and r.method == "POST")
+    stopped = _sigterm(world, ["sync", "--once"], until=in_flight, settle=0)
     assert stopped.returncode == 1, stopped.out + stopped.err
     assert "stopped before the end" in stopped.out and "Traceback" not in stopped.err
     assert 1 <= world.issue_count() < 9  # the create in flight was finished and recorded
@@ -212,12 +195,12 @@ class Stopped:
 def _sigterm(
     world: World,
     args: list[str],
-    when: Callable[[RequestRecord], bool],
+    until: Callable[[], bool],
     settle: float = 0.5,
     before: Callable[[], object] = lambda: None,
     **settings: str,
 ) -> Stopped:
-    """Start ``postmortem-sync ARGS``, wait for a request ``when`` matches, then ``settle``
+    """Start ``postmortem-sync ARGS``, wait ``until`` it holds (30 s at most), then ``settle``
     seconds, then send SIGTERM and wait for the process to end."""
     env = {**world.env(), "PMSYNC_POLL_INTERVAL": "5", **settings}
     proc = subprocess.Popen(
@@ -230,7 +213,7 @@ def _sigterm(
     )
     try:
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not any(when(r) for r in world.emulator.request_log):
+        while time.monotonic() < deadline and not until():
             time.sleep(0.05)
         time.sleep(settle)
         before()
@@ -241,3 +224,8 @@ def _sigterm(
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def _saw(world: World, request: Callable[[RequestRecord], bool]) -> Callable[[], bool]:
+    """Whether the emulator has had a request that ``request`` matches."""
+    return lambda: any(request(r) for r in world.emulator.request_log)
